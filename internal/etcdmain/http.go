@@ -1,0 +1,74 @@
+package etcdmain
+
+import (
+	"context"
+	"encoding/json"
+	"net/http"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/version"
+
+	"github.com/etcdgo/etcd/internal/server"
+)
+
+// healthTimeout bounds the linearizable read behind /health.
+const healthTimeout = 5 * time.Second
+
+// clientHandler serves the HTTP endpoints of the client URLs.
+func clientHandler(srv *server.Server) http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/version", serveVersion)
+	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
+		health, reason := "true", ""
+		if srv.Leader() == 0 {
+			health, reason = "false", "RAFT NO LEADER"
+		} else {
+			ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
+			_, err := srv.Range(ctx, &pb.RangeRequest{Key: []byte("health")})
+			cancel()
+			if err != nil {
+				health, reason = "false", "QGET ERROR:"+err.Error()
+			}
+		}
+		w.Header().Set("Content-Type", "application/json")
+		if health != "true" {
+			w.WriteHeader(http.StatusServiceUnavailable)
+		}
+		json.NewEncoder(w).Encode(map[string]string{"health": health, "reason": reason})
+	})
+	return mux
+}
+
+// peerHandler serves the peer URLs until the peer transport exists.
+func peerHandler() http.Handler {
+	mux := http.NewServeMux()
+	mux.HandleFunc("/version", serveVersion)
+	return mux
+}
+
+func serveVersion(w http.ResponseWriter, r *http.Request) {
+	if r.Method != http.MethodGet && r.Method != http.MethodHead {
+		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+		return
+	}
+	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(struct {
+		Server  string `json:"etcdserver"`
+		Cluster string `json:"etcdcluster"`
+		Storage string `json:"storage"`
+	}{version.Version, clusterVersion(), "3.6.0"})
+}
+
+func clusterVersion() string {
+	v := version.Version
+	for i, dots := 0, 0; i < len(v); i++ {
+		if v[i] == '.' {
+			dots++
+			if dots == 2 {
+				return v[:i] + ".0"
+			}
+		}
+	}
+	return v
+}

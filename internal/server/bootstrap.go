@@ -1,0 +1,254 @@
+package server
+
+import (
+	"context"
+	"encoding/json"
+	"errors"
+	"fmt"
+	"os"
+	"path/filepath"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
+
+	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/mvcc"
+	"github.com/etcdgo/etcd/internal/raftnode"
+	"github.com/etcdgo/etcd/internal/schema"
+	"github.com/etcdgo/etcd/internal/snap"
+	"github.com/etcdgo/etcd/internal/wal"
+)
+
+// memberJSON is etcd's JSON for a member, as it travels in the context of a
+// conf change entry.
+type memberJSON struct {
+	ID         uint64   `json:"id"`
+	PeerURLs   []string `json:"peerURLs"`
+	IsLearner  bool     `json:"isLearner,omitempty"`
+	Name       string   `json:"name,omitempty"`
+	ClientURLs []string `json:"clientURLs,omitempty"`
+}
+
+func (m *Member) toJSON() memberJSON {
+	return memberJSON{ID: m.ID, PeerURLs: m.PeerURLs, IsLearner: m.IsLearner, Name: m.Name, ClientURLs: m.ClientURLs}
+}
+
+func (j memberJSON) member() *Member {
+	return &Member{ID: j.ID, PeerURLs: j.PeerURLs, IsLearner: j.IsLearner, Name: j.Name, ClientURLs: j.ClientURLs}
+}
+
+// New opens the member's data dir and prepares raft, the WAL and the store:
+// a data dir with a WAL restarts the member it belongs to (the initial
+// cluster flags are then ignored); an empty one bootstraps a new member.
+// Call Start to run it.
+func New(ctx context.Context, cfg Config) (*Server, error) {
+	lg := cfg.Logger
+	memberDir := filepath.Join(cfg.DataDir, "member")
+	walDir := cfg.WALDir
+	if walDir == "" {
+		walDir = filepath.Join(memberDir, "wal")
+	}
+	snapDir := filepath.Join(memberDir, "snap")
+	if err := os.MkdirAll(snapDir, 0o700); err != nil {
+		return nil, fmt.Errorf("create snapshot dir: %w", err)
+	}
+
+	s := &Server{
+		cfg:       cfg,
+		lg:        lg,
+		w:         newWaitRegistry(),
+		readwaitc: make(chan struct{}, 1),
+		readyc:    make(chan struct{}),
+		stopping:  make(chan struct{}),
+		done:      make(chan struct{}),
+	}
+	s.readNotifier = newNotifier()
+
+	be, err := backend.New(backend.Config{
+		Path:          filepath.Join(snapDir, "db"),
+		BatchInterval: cfg.BackendBatchInterval,
+		BatchLimit:    cfg.BackendBatchLimit,
+		Logger:        lg,
+		PreCommit: func(tx backend.UnsafeWriter) {
+			schema.UnsafeUpdateConsistentIndex(tx, s.consistIndex.Load(), s.consistTerm.Load())
+		},
+		CommitGate:    &s.applyMu,
+		UnsafeNoFsync: cfg.UnsafeNoFsync,
+	})
+	if err != nil {
+		return nil, fmt.Errorf("open backend: %w", err)
+	}
+	s.be = be
+	tx := be.BatchTx()
+	tx.Lock()
+	schema.CreateBuckets(tx)
+	ci, term := schema.UnsafeReadConsistentIndex(tx)
+	tx.Unlock()
+	s.consistIndex.Store(ci)
+	s.consistTerm.Store(term)
+
+	var node raft.Node
+	if wal.Exist(walDir) {
+		node, err = s.restart(ctx, walDir, snapDir)
+	} else {
+		node, err = s.bootstrapNew(walDir, snapDir)
+	}
+	if err != nil {
+		be.Close()
+		return nil, err
+	}
+	s.kv = mvcc.NewStore(lg, be, mvcc.StoreConfig{})
+	s.applyWait = newIndexWaiter(s.consistIndex.Load())
+	s.reqIDs = newIDGenerator(s.id, time.Now())
+	s.r = raftnode.New(raftnode.Config{
+		Logger:       lg,
+		Node:         node,
+		RaftStorage:  s.raftStorage,
+		Storage:      s.storage,
+		TickInterval: cfg.TickInterval,
+		ID:           s.id,
+	})
+	return s, nil
+}
+
+func (s *Server) raftConfig(id uint64, st raft.Storage) *raft.Config {
+	return &raft.Config{
+		ID:              id,
+		ElectionTick:    s.cfg.ElectionTicks,
+		HeartbeatTick:   1,
+		Storage:         st,
+		MaxSizePerMsg:   1 << 20,
+		MaxInflightMsgs: 512,
+		// Bounds the proposals a leader accepts ahead of the log.
+		MaxUncommittedEntriesSize: 1 << 30,
+		CheckQuorum:               true,
+		PreVote:                   true,
+		Logger:                    raftnode.Logger{L: s.lg},
+	}
+}
+
+// bootstrapNew starts a member of a new cluster from --initial-cluster.
+func (s *Server) bootstrapNew(walDir, snapDir string) (raft.Node, error) {
+	if s.cfg.InitialClusterState == "existing" {
+		return nil, errors.New("joining an existing cluster (--initial-cluster-state=existing) is not supported yet")
+	}
+	members := InitialMembers(s.cfg.InitialCluster, s.cfg.InitialClusterToken)
+	var self *Member
+	ids := make([]uint64, 0, len(members))
+	for _, m := range members {
+		ids = append(ids, m.ID)
+		if m.Name == s.cfg.Name {
+			self = m
+		}
+	}
+	if self == nil {
+		return nil, fmt.Errorf("couldn't find local name %q in the initial cluster configuration", s.cfg.Name)
+	}
+	s.id = self.ID
+	s.cluster = newCluster(ClusterID(ids))
+
+	md, err := proto.Marshal(&pb.Metadata{NodeID: proto.Uint64(s.id), ClusterID: proto.Uint64(s.cluster.ID())})
+	if err != nil {
+		return nil, fmt.Errorf("marshal wal metadata: %w", err)
+	}
+	w, err := wal.Create(s.lg, walDir, md)
+	if err != nil {
+		return nil, fmt.Errorf("create wal: %w", err)
+	}
+	s.storage = &diskStorage{w: w, s: snap.New(s.lg, snapDir), walDir: walDir, snapDir: snapDir}
+	s.raftStorage = raft.NewMemoryStorage()
+	s.confState = &raftpb.ConfState{}
+
+	peers := make([]raft.Peer, 0, len(members))
+	for _, m := range members {
+		ctx, err := json.Marshal(m.toJSON())
+		if err != nil {
+			return nil, fmt.Errorf("marshal member: %w", err)
+		}
+		peers = append(peers, raft.Peer{ID: m.ID, Context: ctx})
+	}
+	s.lg.Info("starting local member", "local-member-id", fmt.Sprintf("%x", s.id),
+		"cluster-id", fmt.Sprintf("%x", s.cluster.ID()))
+	return raft.StartNode(s.raftConfig(s.id, s.raftStorage), peers), nil
+}
+
+// restart brings a member back from its WAL, its newest usable snapshot and
+// its backend. Committed entries the backend already holds are replayed to
+// raft but skipped by the apply path (their index is at most the backend's
+// consistent index).
+func (s *Server) restart(ctx context.Context, walDir, snapDir string) (raft.Node, error) {
+	ss := snap.New(s.lg, snapDir)
+	walSnaps, err := wal.ValidSnapshotEntries(s.lg, walDir)
+	if err != nil {
+		return nil, fmt.Errorf("read wal snapshot records: %w", err)
+	}
+	sn, err := ss.LoadNewestAvailable(walSnaps)
+	if err != nil && !errors.Is(err, snap.ErrNoSnapshot) {
+		return nil, fmt.Errorf("load snapshot: %w", err)
+	}
+	mark := wal.SnapshotMark{}
+	if sn != nil {
+		md := sn.GetMetadata()
+		mark = wal.SnapshotMark{Index: md.GetIndex(), Term: md.GetTerm(), ConfState: md.GetConfState()}
+		if ci := s.consistIndex.Load(); ci < md.GetIndex() {
+			return nil, fmt.Errorf("backend consistent index %d is older than snapshot index %d: the db file does not belong to this snapshot", ci, md.GetIndex())
+		}
+	}
+	w, err := wal.Open(s.lg, walDir, mark)
+	if err != nil {
+		return nil, fmt.Errorf("open wal: %w", err)
+	}
+	meta, hs, ents, err := w.ReadAll()
+	if err != nil {
+		w.Close()
+		return nil, fmt.Errorf("read wal: %w", err)
+	}
+	var md pb.Metadata
+	if err := proto.Unmarshal(meta, &md); err != nil {
+		w.Close()
+		return nil, fmt.Errorf("decode wal metadata: %w", err)
+	}
+	s.id = md.GetNodeID()
+	s.cluster = newCluster(md.GetClusterID())
+	s.storage = &diskStorage{w: w, s: ss, walDir: walDir, snapDir: snapDir}
+
+	s.raftStorage = raft.NewMemoryStorage()
+	s.confState = &raftpb.ConfState{}
+	if sn != nil {
+		if err := s.raftStorage.ApplySnapshot(sn); err != nil {
+			return nil, fmt.Errorf("apply snapshot to raft log: %w", err)
+		}
+		s.confState = sn.GetMetadata().GetConfState()
+		s.snapshotIndex = sn.GetMetadata().GetIndex()
+	}
+	if hs != nil {
+		if err := s.raftStorage.SetHardState(hs); err != nil {
+			return nil, fmt.Errorf("set hard state: %w", err)
+		}
+	}
+	if err := s.raftStorage.Append(ents); err != nil {
+		return nil, fmt.Errorf("append wal entries: %w", err)
+	}
+
+	tx := s.be.BatchTx()
+	tx.Lock()
+	members, removed, err := schema.UnsafeReadMembers(tx)
+	tx.Unlock()
+	if err != nil {
+		return nil, fmt.Errorf("read members: %w", err)
+	}
+	for _, m := range members {
+		s.cluster.add(&Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner})
+	}
+	for id := range removed {
+		s.cluster.removed[id] = true
+	}
+	s.lg.Info("restarting local member", "local-member-id", fmt.Sprintf("%x", s.id),
+		"cluster-id", fmt.Sprintf("%x", s.cluster.ID()), "commit-index", hs.GetCommit(),
+		"consistent-index", s.consistIndex.Load())
+	_ = ctx
+	return raft.RestartNode(s.raftConfig(s.id, s.raftStorage)), nil
+}

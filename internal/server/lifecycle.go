@@ -1,0 +1,96 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"time"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/membershippb"
+	"go.etcd.io/etcd/api/v3/version"
+)
+
+// publishRetry is how long a member waits between attempts to publish itself.
+const publishRetry = 500 * time.Millisecond
+
+// Start runs the member: the Ready loop, the apply loop, the read loop, the
+// purge loop, and the publication of this member's name and client URLs.
+// ReadyNotify is closed once publication has been applied.
+func (s *Server) Start() {
+	s.r.Start()
+	s.wg.Add(4)
+	go s.applyLoop()
+	go s.readLoop()
+	go s.purgeLoop()
+	go s.publish()
+	go func() {
+		select {
+		case err := <-s.r.Err():
+			s.lg.Error("raft loop failed; stopping the member", "error", err)
+			s.Stop()
+		case <-s.stopping:
+		}
+	}()
+}
+
+// publish proposes this member's attributes and the cluster version until
+// they are applied or the server stops.
+func (s *Server) publish() {
+	defer s.wg.Done()
+	attrs := &pb.InternalRaftRequest{ClusterMemberAttrSet: &membershippb.ClusterMemberAttrSetRequest{
+		Member_ID:        s.id,
+		MemberAttributes: &membershippb.Attributes{Name: s.cfg.Name, ClientUrls: s.cfg.ClientURLs},
+	}}
+	if !s.proposeUntilApplied(attrs) {
+		return
+	}
+	s.lg.Info("published local member to cluster through raft",
+		"local-member-id", fmt.Sprintf("%x", s.id), "cluster-id", fmt.Sprintf("%x", s.cluster.ID()))
+	v := clusterVersion()
+	if s.r.Leader() == s.id {
+		s.proposeUntilApplied(&pb.InternalRaftRequest{ClusterVersionSet: &membershippb.ClusterVersionSetRequest{Ver: v}})
+	}
+	close(s.readyc)
+}
+
+func (s *Server) proposeUntilApplied(r *pb.InternalRaftRequest) bool {
+	for {
+		ctx, cancel := context.WithTimeout(context.Background(), s.reqTimeout())
+		_, err := s.propose(ctx, r)
+		cancel()
+		if err == nil {
+			return true
+		}
+		select {
+		case <-s.stopping:
+			return false
+		case <-time.After(publishRetry):
+		}
+	}
+}
+
+// clusterVersion is the major.minor.0 of this binary, as etcd records it.
+func clusterVersion() string {
+	var major, minor int
+	fmt.Sscanf(version.Version, "%d.%d", &major, &minor)
+	return fmt.Sprintf("%d.%d.0", major, minor)
+}
+
+// Stop stops the member: raft first, then the loops, then the store, whose
+// last commit records the consistent index. It is safe to call more than once
+// and from any goroutine.
+func (s *Server) Stop() {
+	s.stopOnce.Do(func() {
+		close(s.stopping)
+		s.r.Stop()
+		s.wg.Wait()
+		if err := s.kv.Close(); err != nil {
+			s.lg.Warn("failed to close the store", "error", err)
+		}
+		if err := s.be.Close(); err != nil {
+			s.lg.Warn("failed to close the backend", "error", err)
+		}
+		close(s.done)
+	})
+	<-s.done
+}

@@ -1,0 +1,142 @@
+// Package server is one etcd member: it bootstraps or restarts from its data
+// dir, proposes client writes through raft, applies committed entries to the
+// MVCC store, serves reads (linearizable through ReadIndex, or serializable
+// from the local store) and keeps the member set.
+//
+// Where things live:
+//   - bootstrap.go: open the data dir, start a new member or restart one.
+//   - propose.go: turn a write into a raft proposal and wait for its result.
+//   - apply.go: the single goroutine that applies committed entries.
+//   - read.go: linearizable reads, batched over one ReadIndex round.
+//   - kv.go: the KV calls the gRPC adapter makes.
+//   - membership.go, cluster_apply.go: members, their IDs and conf changes.
+//   - snapshot.go: raft snapshots, log compaction and file purging.
+//   - status.go: what Maintenance.Status and MemberList report.
+package server
+
+import (
+	"errors"
+	"log/slog"
+	"net/url"
+	"sync"
+	"sync/atomic"
+	"time"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/mvcc"
+	"github.com/etcdgo/etcd/internal/raftnode"
+)
+
+// Config is what a member needs to start. etcdmain fills it from the flags.
+type Config struct {
+	Logger *slog.Logger
+	Name   string
+	// DataDir holds member/wal, member/snap and member/snap/db.
+	DataDir string
+	// WALDir, when set, holds the WAL instead of DataDir/member/wal.
+	WALDir string
+	// ClientURLs are the advertised client URLs, published to the cluster.
+	ClientURLs []string
+	// PeerURLs are this member's advertised peer URLs.
+	PeerURLs []string
+	// InitialCluster maps member names to peer URLs (--initial-cluster).
+	InitialCluster      map[string][]url.URL
+	InitialClusterState string
+	InitialClusterToken string
+
+	SnapshotCount          uint64
+	SnapshotCatchUpEntries uint64
+	TickInterval           time.Duration
+	ElectionTicks          int
+	MaxRequestBytes        uint
+	MaxTxnOps              uint
+	MaxSnapFiles           uint
+	MaxWALFiles            uint
+	QuotaBackendBytes      int64
+	BackendBatchInterval   time.Duration
+	BackendBatchLimit      int
+	UnsafeNoFsync          bool
+}
+
+// Errors of the server that have no gRPC twin of their own.
+var (
+	ErrStopped = errors.New("etcdserver: server stopped")
+)
+
+// Server is one running member.
+type Server struct {
+	cfg Config
+	lg  *slog.Logger
+
+	id      uint64
+	cluster *cluster
+
+	r           *raftnode.Node
+	raftStorage *raft.MemoryStorage
+	storage     *diskStorage
+
+	be backend.Backend
+	kv *mvcc.Store
+
+	w         *waitRegistry
+	reqIDs    *idGenerator
+	applyWait *indexWaiter
+
+	// applyMu is the backend's commit gate: the apply goroutine holds it while
+	// it applies one entry, so a backend commit never holds half an entry.
+	applyMu sync.Mutex
+	// consistIndex and consistTerm name the last entry fully applied to the
+	// backend; the backend writes them into "meta" at every commit.
+	consistIndex atomic.Uint64
+	consistTerm  atomic.Uint64
+
+	// Owned by the apply goroutine.
+	confState     *raftpb.ConfState
+	snapshotIndex uint64
+
+	readwaitc    chan struct{}
+	readMu       sync.RWMutex
+	readNotifier *notifier
+
+	readyc   chan struct{}
+	stopping chan struct{}
+	done     chan struct{}
+	stopOnce sync.Once
+	wg       sync.WaitGroup
+}
+
+// ID returns this member's ID.
+func (s *Server) ID() uint64 { return s.id }
+
+// ClusterID returns the cluster's ID.
+func (s *Server) ClusterID() uint64 { return s.cluster.ID() }
+
+// ReadyNotify is closed once the member has published itself to the cluster
+// and is ready to serve clients.
+func (s *Server) ReadyNotify() <-chan struct{} { return s.readyc }
+
+// StopNotify is closed when the server has stopped.
+func (s *Server) StopNotify() <-chan struct{} { return s.done }
+
+// KV returns the member's MVCC store.
+func (s *Server) KV() *mvcc.Store { return s.kv }
+
+// Backend returns the member's backend.
+func (s *Server) Backend() backend.Backend { return s.be }
+
+// AppliedIndex returns the index of the last applied entry.
+func (s *Server) AppliedIndex() uint64 { return s.consistIndex.Load() }
+
+// Leader returns the current leader's ID, 0 when there is none.
+func (s *Server) Leader() uint64 { return s.r.Leader() }
+
+// Term returns the current raft term.
+func (s *Server) Term() uint64 { return s.r.Term() }
+
+// reqTimeout bounds a proposal: 5s plus two election timeouts, as etcd.
+func (s *Server) reqTimeout() time.Duration {
+	return 5*time.Second + 2*time.Duration(s.cfg.ElectionTicks)*s.cfg.TickInterval
+}

@@ -1,0 +1,67 @@
+package server
+
+import (
+	"context"
+
+	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/version"
+)
+
+// DefaultQuotaBytes is the backend quota when --quota-backend-bytes is 0.
+const DefaultQuotaBytes = 2 << 30
+
+// Status answers Maintenance.Status.
+func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
+	quota := s.cfg.QuotaBackendBytes
+	if quota <= 0 {
+		quota = DefaultQuotaBytes
+	}
+	self := s.cluster.Member(s.id)
+	return &pb.StatusResponse{
+		Header:           s.Header(),
+		Version:          version.Version,
+		DbSize:           s.be.Size(),
+		DbSizeInUse:      s.be.SizeInUse(),
+		Leader:           s.r.Leader(),
+		RaftIndex:        s.r.CommittedIndex(),
+		RaftTerm:         s.r.Term(),
+		RaftAppliedIndex: s.consistIndex.Load(),
+		IsLearner:        self != nil && self.IsLearner,
+		DbSizeQuota:      quota,
+		StorageVersion:   storageVersion,
+	}, nil
+}
+
+// storageVersion is the storage schema this member writes.
+const storageVersion = "3.6.0"
+
+// MemberList answers Cluster.MemberList; a linearizable request first
+// catches up with the leader.
+func (s *Server) MemberList(ctx context.Context, linearizable bool) (*pb.MemberListResponse, error) {
+	if linearizable {
+		if err := s.linearizableReadNotify(ctx); err != nil {
+			return nil, err
+		}
+	}
+	resp := &pb.MemberListResponse{Header: s.Header()}
+	for _, m := range s.cluster.Members() {
+		resp.Members = append(resp.Members, &pb.Member{
+			ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner,
+		})
+	}
+	return resp, nil
+}
+
+// HashKV answers Maintenance.HashKV: etcd's hash of the keyspace at rev.
+func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error) {
+	h, err := s.kv.HashByRev(rev)
+	if err != nil {
+		return nil, mvccError(err)
+	}
+	return &pb.HashKVResponse{
+		Header:          s.Header(),
+		Hash:            h.Hash,
+		CompactRevision: h.CompactRevision,
+		HashRevision:    h.Revision,
+	}, nil
+}
