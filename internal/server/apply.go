@@ -125,7 +125,7 @@ func (s *Server) applyNormal(e *raftpb.Entry) (uint64, *applyResult) {
 
 func (s *Server) applyRequest(r *pb.InternalRaftRequest) *applyResult {
 	ctx := context.Background()
-	lc := noLeases{}
+	lc := txn.NoLeases{}
 	switch {
 	case r.Put != nil:
 		resp, err := txn.ApplyPut(ctx, s.kv, lc, r.Put)
@@ -164,9 +164,3 @@ func mvccError(err error) error {
 		return err
 	}
 }
-
-// noLeases is the lease checker until the lease service exists: it knows no
-// lease, so a put with a lease fails with etcd's "requested lease not found".
-type noLeases struct{}
-
-func (noLeases) LeaseExists(int64) bool { return false }

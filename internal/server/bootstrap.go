@@ -170,6 +170,7 @@ func (s *Server) bootstrapNew(walDir, snapDir string) (raft.Node, error) {
 		}
 		peers = append(peers, raft.Peer{ID: m.ID, Context: ctx})
 	}
+	s.singleVoter = len(members) == 1
 	s.lg.Info("starting local member", "local-member-id", fmt.Sprintf("%x", s.id),
 		"cluster-id", fmt.Sprintf("%x", s.cluster.ID()))
 	return raft.StartNode(s.raftConfig(s.id, s.raftStorage), peers), nil
@@ -246,6 +247,7 @@ func (s *Server) restart(ctx context.Context, walDir, snapDir string) (raft.Node
 	for id := range removed {
 		s.cluster.removed[id] = true
 	}
+	s.singleVoter = len(members) == 1
 	s.lg.Info("restarting local member", "local-member-id", fmt.Sprintf("%x", s.id),
 		"cluster-id", fmt.Sprintf("%x", s.cluster.ID()), "commit-index", hs.GetCommit(),
 		"consistent-index", s.consistIndex.Load())

@@ -4,6 +4,7 @@ import (
 	"context"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 
 	"github.com/etcdgo/etcd/internal/txn"
 )
@@ -59,7 +60,7 @@ func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, er
 				return nil, err
 			}
 		}
-		resp, err := txn.Txn(ctx, s.kv, noLeases{}, r)
+		resp, err := txn.Txn(ctx, s.kv, txn.NoLeases{}, r)
 		if err != nil {
 			return nil, err
 		}
@@ -91,7 +92,7 @@ func (s *Server) Compact(ctx context.Context, r *pb.CompactionRequest) (*pb.Comp
 		case <-ctx.Done():
 			return nil, ctx.Err()
 		case <-s.stopping:
-			return nil, ErrStopped
+			return nil, rpctypes.ErrGRPCStopped
 		}
 	}
 	resp := res.resp.(*pb.CompactionResponse)

@@ -18,6 +18,13 @@ const publishRetry = 500 * time.Millisecond
 // ReadyNotify is closed once publication has been applied.
 func (s *Server) Start() {
 	s.r.Start()
+	if s.singleVoter {
+		// A lone member need not wait a whole election timeout for a peer
+		// that does not exist: bring its first election close, as etcd does.
+		for i := 1; i < s.cfg.ElectionTicks; i++ {
+			s.r.Tick()
+		}
+	}
 	s.wg.Add(4)
 	go s.applyLoop()
 	go s.readLoop()

@@ -42,7 +42,7 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (*apply
 	case x := <-ch:
 		res, _ := x.(*applyResult)
 		if res == nil {
-			return nil, ErrStopped
+			return nil, rpctypes.ErrGRPCStopped
 		}
 		return res, nil
 	case <-cctx.Done():

@@ -15,7 +15,6 @@
 package server
 
 import (
-	"errors"
 	"log/slog"
 	"net/url"
 	"sync"
@@ -61,11 +60,6 @@ type Config struct {
 	UnsafeNoFsync          bool
 }
 
-// Errors of the server that have no gRPC twin of their own.
-var (
-	ErrStopped = errors.New("etcdserver: server stopped")
-)
-
 // Server is one running member.
 type Server struct {
 	cfg Config
@@ -92,6 +86,9 @@ type Server struct {
 	// backend; the backend writes them into "meta" at every commit.
 	consistIndex atomic.Uint64
 	consistTerm  atomic.Uint64
+
+	// singleVoter: the member knows of no other member at start.
+	singleVoter bool
 
 	// Owned by the apply goroutine.
 	confState     *raftpb.ConfState

@@ -35,7 +35,7 @@ type differ struct {
 	ours  *clientv3.Client
 	steps int
 	diffs int
-	last  time.Time
+	last  time.Time // when the previous step finished
 	// refErrors counts steps where the reference returned an error.
 	refErrors int
 }
@@ -208,8 +208,8 @@ func (d *differ) call(name string, f func(context.Context, *clientv3.Client) (pr
 func (d *differ) compare(name string, ma proto.Message, ea error, mb proto.Message, eb error) {
 	d.t.Helper()
 	d.steps++
-	if !d.last.IsZero() && time.Since(d.last) > 200*time.Millisecond {
-		d.t.Logf("step %d %s took %s", d.steps, name, time.Since(d.last))
+	if !d.last.IsZero() && time.Since(d.last) > 2*time.Second {
+		d.t.Logf("step %d %s: slow, %s since the previous step", d.steps, name, time.Since(d.last).Round(time.Millisecond))
 	}
 	d.last = time.Now()
 	if ea != nil {
