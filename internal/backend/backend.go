@@ -12,8 +12,11 @@
 //
 // Rules for callers:
 //   - Release every ReadTx and Close every Snapshot; Close waits for them.
-//   - Do not take a second ReadTx while holding one and waiting on a commit
-//     (a commit that must grow the mmap waits for open views to finish).
+//   - A commit that must grow the file past MmapSize remaps, which waits for
+//     every open view (and blocks new ones meanwhile). With the default
+//     10 GiB that does not happen in practice; otherwise never wait for a
+//     commit (ForceCommit, Commit, Snapshot, Defrag, Close) while holding
+//     a view.
 //   - Slices returned by UnsafeRange/UnsafeForEach are valid until the view is
 //     released (ReadTx) or the lock is released (BatchTx). Do not modify them.
 package backend

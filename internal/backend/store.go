@@ -3,8 +3,8 @@ package backend
 import (
 	"errors"
 	"fmt"
-	"log/slog"
 	"io"
+	"log/slog"
 	"os"
 	"sync"
 	"sync/atomic"
@@ -267,7 +267,7 @@ func (b *backend) Close() error {
 		handles := b.closeLocked()
 		// Wait outside the locks for views and snapshots still open.
 		for _, h := range handles {
-			<-h.closed
+			b.waitClosed(h)
 			if h.err != nil && b.closeErr == nil {
 				b.closeErr = h.err
 			}
@@ -295,6 +295,23 @@ func (b *backend) closeLocked() []*dbHandle {
 	cur.release()
 	h.retire()
 	return append(retired, h)
+}
+
+// waitClosed waits for h to close, nagging about views left open.
+func (b *backend) waitClosed(h *dbHandle) {
+	t := time.NewTicker(5 * time.Second)
+	defer t.Stop()
+	for {
+		select {
+		case <-h.closed:
+			return
+		case <-t.C:
+			h.mu.Lock()
+			n := h.live
+			h.mu.Unlock()
+			b.lg.Warn("backend close waits for open read views", "open-read-txs", n)
+		}
+	}
 }
 
 // syncDir fsyncs a directory so a rename in it is durable.

@@ -20,11 +20,16 @@
 // and then reads the values from the backend by revision.
 //
 // Concurrency: write transactions are serialized (one at a time, holding the
-// backend's batch tx lock for their whole life). Read transactions run
+// backend's batch tx lock for their whole life). A write transaction updates
+// the index as it goes, at its own revision, and reads its values through
+// the batch tx, so it sees its own changes. Read transactions run
 // concurrently with writes on an O(1) backend read view and see the store as
-// of the revision at which they opened. Compaction compacts the index at
-// once and deletes old revisions from the backend in a background goroutine,
-// in batches, so it never stops writes for long.
+// of the revision at which they opened: the store's revision only moves on
+// at the end of a write transaction, and index lookups ignore revisions past
+// the reader's, so a reader never sees part of a write transaction.
+// Compaction compacts the index at once and deletes old revisions from the
+// backend in a background goroutine, in batches, so it never stops writes
+// for long.
 //
 // The watch layer hooks in through StoreConfig.OnTxnEnd.
 package mvcc
@@ -100,10 +105,12 @@ type WriteView interface {
 
 // TxnWrite is a write transaction. Rev() is the revision before it; after
 // End with changes the store is at Rev()+1. All changes share that main
-// revision. Like etcd, reads inside the transaction see the store as it was
-// before the transaction (the index is updated at End), so callers must not
-// put the same key twice or put and delete overlapping keys in one
-// transaction (etcd's API rejects such transactions).
+// revision. Like etcd, reads and writes inside the transaction see its own
+// earlier changes: once it has written, Range reads at Rev()+1 (a put is
+// visible with ModRevision Rev()+1, a deleted key is gone), a second put of
+// a key bumps the version of the first, and a put after a delete of the key
+// starts a new generation. Readers outside the transaction see none of it
+// until End, then all of it.
 type TxnWrite interface {
 	TxnRead
 	WriteView

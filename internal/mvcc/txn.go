@@ -117,6 +117,9 @@ func (t *writeTxn) Rev() int64      { return t.beginRev }
 
 func (t *writeTxn) Changes() []*mvccpb.KeyValue { return t.changes }
 
+// Range reads through the batch tx, which sees the txn's own writes, at
+// Rev()+1 once the txn has written (its changes are in the index at that
+// revision), at Rev() before.
 func (t *writeTxn) Range(ctx context.Context, key, end []byte, ro RangeOptions) (*RangeResult, error) {
 	rev := t.beginRev
 	if len(t.changes) > 0 {
@@ -125,9 +128,13 @@ func (t *writeTxn) Range(ctx context.Context, key, end []byte, ro RangeOptions) 
 	return t.s.rangeKeys(ctx, t.tx, key, end, rev, ro)
 }
 
+// Put writes key=value at the txn's revision. Like etcd, the index is
+// updated at once, so later reads and writes of this txn see the put; other
+// readers do not, since they read at a revision below the txn's.
 func (t *writeTxn) Put(key, value []byte, lease int64) int64 {
 	rev := t.beginRev + 1
 	created := rev
+	// Read at rev: an earlier put or delete of key in this txn counts.
 	_, c, ver, err := t.s.kvindex.Get(key, rev)
 	if err == nil {
 		created = c.Main
@@ -140,12 +147,15 @@ func (t *writeTxn) Put(key, value []byte, lease int64) int64 {
 		Version:        ver + 1,
 		Lease:          lease,
 	}
-	idx := schema.Revision{Main: rev, Sub: int64(len(t.changes))}
-	t.tx.UnsafeSeqPut(schema.Key, schema.RevToBytes(idx, false), marshalKV(kv))
+	idx := Revision{Main: rev, Sub: int64(len(t.changes))}
+	t.tx.UnsafeSeqPut(schema.Key, schema.RevToBytes(schema.Revision(idx), false), marshalKV(kv))
+	t.s.kvindex.Put(key, idx)
 	t.changes = append(t.changes, kv)
 	return rev
 }
 
+// DeleteRange deletes the keys of [key, end) live in the txn's view (its
+// own puts included) and tombstones them in the index at once, as Put does.
 func (t *writeTxn) DeleteRange(key, end []byte) (n, rev int64) {
 	rrev := t.beginRev
 	if len(t.changes) > 0 {
@@ -154,8 +164,11 @@ func (t *writeTxn) DeleteRange(key, end []byte) (n, rev int64) {
 	keys, _ := t.s.kvindex.Range(key, end, rrev)
 	for _, k := range keys {
 		kv := &mvccpb.KeyValue{Key: k}
-		idx := schema.Revision{Main: t.beginRev + 1, Sub: int64(len(t.changes))}
-		t.tx.UnsafeSeqPut(schema.Key, schema.RevToBytes(idx, true), marshalKV(kv))
+		idx := Revision{Main: t.beginRev + 1, Sub: int64(len(t.changes))}
+		t.tx.UnsafeSeqPut(schema.Key, schema.RevToBytes(schema.Revision(idx), true), marshalKV(kv))
+		if err := t.s.kvindex.Tombstone(k, idx); err != nil {
+			panic(fmt.Sprintf("mvcc: tombstone of key %q at %s: %v", k, idx, err))
+		}
 		t.changes = append(t.changes, kv)
 	}
 	if len(keys) != 0 || len(t.changes) > 0 {
@@ -164,9 +177,11 @@ func (t *writeTxn) DeleteRange(key, end []byte) (n, rev int64) {
 	return 0, t.beginRev
 }
 
-// End publishes the transaction's changes: the index is updated, the
-// backend's views see the new revision, the store's revision moves on and
-// the OnTxnEnd hook runs, in that order.
+// End publishes the transaction's changes: the backend's views see the new
+// revision, the store's revision moves on and the OnTxnEnd hook runs, in
+// that order. The index already holds the changes (Put and DeleteRange
+// update it), but no reader looks past the store's revision, so they become
+// visible to readers all at once, when the revision moves on.
 func (t *writeTxn) End() {
 	s := t.s
 	if len(t.changes) == 0 {
@@ -175,19 +190,6 @@ func (t *writeTxn) End() {
 		return
 	}
 	rev := t.beginRev + 1
-	s.kvindex.mu.Lock()
-	for i, kv := range t.changes {
-		r := Revision{Main: rev, Sub: int64(i)}
-		if kv.CreateRevision != 0 {
-			s.kvindex.unsafePut(kv.Key, r)
-			continue
-		}
-		if err := s.kvindex.unsafeTombstone(kv.Key, r); err != nil {
-			s.kvindex.mu.Unlock()
-			panic(fmt.Sprintf("mvcc: tombstone of key %q at %s: %v", kv.Key, r, err))
-		}
-	}
-	s.kvindex.mu.Unlock()
 	// Unlock publishes the writes to new read views; only then may readers
 	// learn the new revision.
 	t.tx.Unlock()

@@ -43,7 +43,10 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) (*pb.MemberL
 			return nil, err
 		}
 	}
-	resp := &pb.MemberListResponse{Header: s.Header()}
+	// etcd's cluster service leaves the revision out of its headers.
+	h := &pb.ResponseHeader{}
+	s.fillHeader(h)
+	resp := &pb.MemberListResponse{Header: h}
 	for _, m := range s.cluster.Members() {
 		resp.Members = append(resp.Members, &pb.Member{
 			ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner,

@@ -13,9 +13,9 @@ import (
 
 // fakeStore is a small in-memory model of the mvcc store: every key keeps
 // its whole history; reads pick the last entry at or before the revision.
-// Like the real store (and etcd's), a write txn's changes become visible at
-// End: reads inside the txn see the store as it was before it, while
-// reporting the txn's revision once it has written.
+// Like the real store (and etcd's), a write txn sees its own changes at once
+// (its reads run at its revision once it has written), while other txns
+// only see them after End, when the store's revision moves on.
 type fakeStore struct {
 	rev       int64 // current revision; 1 when empty, as in etcd
 	compacted int64 // reads below this revision fail with ErrCompacted
@@ -79,13 +79,7 @@ type fakeTxn struct {
 	begin   int64
 	write   bool
 	changes []*mvccpb.KeyValue
-	pending []pendingEntry
 	ended   bool
-}
-
-type pendingEntry struct {
-	key string
-	e   fakeEntry
 }
 
 func (t *fakeTxn) FirstRev() int64 { return t.s.compacted }
@@ -105,8 +99,8 @@ func (t *fakeTxn) Range(_ context.Context, key, end []byte, ro mvcc.RangeOptions
 	if rev > cur {
 		return &mvcc.RangeResult{Rev: cur}, mvcc.ErrFutureRev
 	}
-	if rev <= 0 || rev > t.begin {
-		rev = t.begin // this txn's own writes are not visible yet
+	if rev <= 0 {
+		rev = cur
 	}
 	if rev < t.s.compacted {
 		return &mvcc.RangeResult{Rev: cur}, mvcc.ErrCompacted
@@ -131,10 +125,11 @@ func (t *fakeTxn) Put(key, value []byte, lease int64) int64 {
 	}
 	rev := t.begin + 1
 	kv := &mvccpb.KeyValue{Key: bytes.Clone(key), Value: bytes.Clone(value), Lease: lease, ModRevision: rev, CreateRevision: rev, Version: 1}
-	if prev := t.s.live(string(key), t.begin); prev != nil {
+	if prev := t.s.live(string(key), rev); prev != nil {
 		kv.CreateRevision, kv.Version = prev.CreateRevision, prev.Version+1
 	}
-	t.pending = append(t.pending, pendingEntry{string(key), fakeEntry{rev: rev, kv: kv}})
+	// Recorded at once, at a revision other txns do not read yet.
+	t.s.hist[string(key)] = append(t.s.hist[string(key)], fakeEntry{rev: rev, kv: kv})
 	t.changes = append(t.changes, kv)
 	return rev
 }
@@ -143,13 +138,13 @@ func (t *fakeTxn) DeleteRange(key, end []byte) (int64, int64) {
 	if !t.write {
 		panic("fake: delete in read txn")
 	}
-	rev := t.begin + 1
+	rev, rrev := t.begin+1, t.cur()
 	var n int64
 	for _, k := range t.s.keysIn(key, end) {
-		if t.s.live(k, t.begin) == nil {
+		if t.s.live(k, rrev) == nil {
 			continue
 		}
-		t.pending = append(t.pending, pendingEntry{k, fakeEntry{rev: rev}})
+		t.s.hist[k] = append(t.s.hist[k], fakeEntry{rev: rev})
 		t.changes = append(t.changes, &mvccpb.KeyValue{Key: []byte(k), ModRevision: rev})
 		n++
 	}
@@ -166,9 +161,6 @@ func (t *fakeTxn) End() {
 		panic("fake: txn ended twice")
 	}
 	t.ended = true
-	for _, p := range t.pending {
-		t.s.hist[p.key] = append(t.s.hist[p.key], p.e)
-	}
 	if len(t.changes) > 0 {
 		t.s.rev++
 	}

@@ -28,8 +28,11 @@ var errWriteInReadTxn = errors.New("txn: write op in a read-only txn")
 // header revision; nested TxnResponses carry an empty header, as in etcd.
 //
 // r should have passed CheckTxn (the gRPC adapter's job). Reads inside a
-// write txn see the store as it was before the txn (mvcc's semantics, as in
-// etcd), so an op cannot fail after the checks above; if one does after
+// write txn see the txn's earlier writes (mvcc's semantics, as in etcd: a
+// range after a put sees the new value at the txn's revision, a range after a
+// delete no longer sees the key). CheckTxn rejects a key put twice or put and
+// deleted, so an op the checks above passed cannot fail later (say, an
+// ignore_value put of a key deleted earlier in the txn); if one does after
 // writes began, Txn panics, as etcd does, rather than commit half a txn.
 func Txn(ctx context.Context, kv Store, lc LeaseChecker, r *pb.TxnRequest) (*pb.TxnResponse, error) {
 	if IsTxnReadOnly(r) {

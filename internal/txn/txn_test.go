@@ -2,11 +2,18 @@ package txn
 
 import (
 	"context"
+	"fmt"
 	"slices"
+	"strconv"
+	"strings"
+	"sync"
 	"testing"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
+	"go.etcd.io/etcd/api/v3/mvccpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
+	"github.com/etcdgo/etcd/internal/mvcc"
 )
 
 func cmpOf(key, end string, target pb.Compare_CompareTarget, res pb.Compare_CompareResult, operand any) *pb.Compare {
@@ -167,8 +174,11 @@ func TestTxnBranches(t *testing.T) {
 			t.Errorf("put response %v", resp.Responses[0])
 		}
 		r := resp.Responses[1].GetResponseRange()
-		if r == nil || r.Header.GetRevision() != rev || r.Count != 2 || !slices.Equal(keysOf(r.Kvs), []string{"k", "old"}) {
-			t.Errorf("range response %v (reads see the state before the txn, at its revision)", resp.Responses[1])
+		// Like etcd, the range sees the put before it (k=v1 at the txn's
+		// revision) but not the put of n nor the delete of old after it.
+		if r == nil || r.Header.GetRevision() != rev || r.Count != 2 || !slices.Equal(keysOf(r.Kvs), []string{"k", "old"}) ||
+			string(r.Kvs[0].Value) != "v1" || r.Kvs[0].ModRevision != rev || r.Kvs[0].Version != 2 || string(r.Kvs[1].Value) != "o" {
+			t.Errorf("range response %v, want k=v1 at revision %d (the txn's own put) and old=o", resp.Responses[1], rev)
 		}
 		if p := resp.Responses[2].GetResponsePut(); p == nil || p.Header.GetRevision() != rev || p.PrevKv != nil {
 			t.Errorf("second put response %v", resp.Responses[2])
@@ -364,4 +374,82 @@ func TestTxnBranchNotTakenNotChecked(t *testing.T) {
 			t.Fatalf("resp %v, err %v", resp, err)
 		}
 	})
+}
+
+// TestTxnRangeSeesOwnWrites checks etcd's read-your-writes in one txn: a
+// range after a put sees the new value at the txn's revision, a range after
+// a delete no longer sees the key, and other readers see none of it before
+// the txn ends.
+func TestTxnRangeSeesOwnWrites(t *testing.T) {
+	tests := []struct {
+		name    string
+		ops     []*pb.RequestOp
+		checked bool // passes CheckTxn
+		// want is the range response's key=value@mod/create/version list.
+		want string
+	}{
+		{"put existing then range", ops(putOp("a", "1"), getOp("a")), true, "a=1@R/2/v2"},
+		{"put new then range", ops(putOp("n", "1"), getOp("n")), true, "n=1@R/R/v1"},
+		{"put then prefix range", ops(putOp("a2", "x"), rangeOp(&pb.RangeRequest{Key: []byte("a"), RangeEnd: []byte("b")})), true, "a=0@2/2/v1 a2=x@R/R/v1"},
+		{"delete then range", ops(delOp("a", ""), getOp("a")), true, ""},
+		{"delete range then range", ops(delOp("a", "c"), rangeOp(&pb.RangeRequest{Key: []byte("a"), RangeEnd: []byte{0}})), true, "c=0@4/4/v1"},
+		// CheckTxn rejects these; the store still behaves like etcd's.
+		{"delete then put then range", ops(delOp("a", ""), putOp("a", "new"), getOp("a")), false, "a=new@R/R/v1"},
+		{"put twice then range", ops(putOp("a", "1"), putOp("a", "2"), getOp("a")), false, "a=2@R/2/v3"},
+	}
+	for _, tt := range tests {
+		t.Run(tt.name, func(t *testing.T) {
+			forEachStore(t, func(t *testing.T, s testStore) {
+				ctx := context.Background()
+				mustPut(t, s, "a", "0", 0) // rev 2
+				mustPut(t, s, "b", "0", 0) // rev 3
+				mustPut(t, s, "c", "0", 0) // rev 4
+				rev := storeRev(s) + 1
+				req := &pb.TxnRequest{Success: tt.ops}
+				if err := CheckTxn(req, 128); (err == nil) != tt.checked {
+					t.Fatalf("CheckTxn = %v, want passing %v", err, tt.checked)
+				}
+				before := s.Read()
+				endBefore := sync.OnceFunc(before.End) // a real store cannot close under it
+				t.Cleanup(endBefore)
+				resp, err := Txn(ctx, s, nil, req)
+				if err != nil {
+					t.Fatal(err)
+				}
+				if resp.Header.Revision != rev || len(resp.Responses) != len(tt.ops) {
+					t.Fatalf("txn response %v, want revision %d", resp, rev)
+				}
+				r := resp.Responses[len(tt.ops)-1].GetResponseRange()
+				got := kvList(r.GetKvs())
+				want := strings.ReplaceAll(tt.want, "R", strconv.FormatInt(rev, 10))
+				if strings.Join(got, " ") != want || r.GetCount() != int64(len(got)) || r.GetHeader().GetRevision() != rev {
+					t.Errorf("range in txn = %q (count %d, revision %d), want %q at %d", got, r.GetCount(), r.GetHeader().GetRevision(), want, rev)
+				}
+				// A reader opened before the txn still sees the old state.
+				rr, err := before.Range(ctx, []byte("a"), []byte{0}, mvcc.RangeOptions{})
+				endBefore()
+				if err != nil || rr.Count != 3 || string(rr.KVs[0].Value) != "0" || rr.KVs[0].ModRevision != 2 {
+					t.Errorf("reader opened before the txn: %v %v", rr, err)
+				}
+				// After the txn the same range at the store's revision sees
+				// what the range inside the txn saw.
+				after, err := ApplyRange(ctx, s, tt.ops[len(tt.ops)-1].GetRequestRange())
+				if err != nil {
+					t.Fatal(err)
+				}
+				if got2 := kvList(after.Kvs); !slices.Equal(got2, got) {
+					t.Errorf("range after the txn = %q, inside it %q", got2, got)
+				}
+			})
+		})
+	}
+}
+
+// kvList formats kvs as key=value@mod/create/version.
+func kvList(kvs []*mvccpb.KeyValue) []string {
+	var out []string
+	for _, kv := range kvs {
+		out = append(out, fmt.Sprintf("%s=%s@%d/%d/v%d", kv.Key, kv.Value, kv.ModRevision, kv.CreateRevision, kv.Version))
+	}
+	return out
 }

@@ -127,9 +127,12 @@ func TestPutInTxn(t *testing.T) {
 		if d.Deleted != 1 || len(d.PrevKvs) != 1 || string(d.PrevKvs[0].Key) != "d" {
 			t.Errorf("delete = %v", d)
 		}
-		// Reads in a write txn see the store as it was before the txn.
-		if got := keysOf(r.Kvs); !slices.Equal(got, []string{"a", "d"}) || string(r.Kvs[0].Value) != "0" {
-			t.Errorf("kvs in txn = %v, want a=0 and d", r.Kvs)
+		// Like etcd, reads in a write txn see its earlier writes: a=1 and c
+		// at the txn's revision, d deleted.
+		if got := keysOf(r.Kvs); !slices.Equal(got, []string{"a", "c"}) || r.Count != 2 ||
+			string(r.Kvs[0].Value) != "1" || r.Kvs[0].ModRevision != before+1 || r.Kvs[0].Version != 2 || r.Kvs[0].Lease != 100 ||
+			string(r.Kvs[1].Value) != "1" || r.Kvs[1].ModRevision != before+1 || r.Kvs[1].CreateRevision != before+1 {
+			t.Errorf("kvs in txn = %v, want a=1 and c=1 at revision %d", r.Kvs, before+1)
 		}
 		if get(t, s, "d") != nil || get(t, s, "c") == nil {
 			t.Errorf("after txn: d = %v, c = %v", get(t, s, "d"), get(t, s, "c"))

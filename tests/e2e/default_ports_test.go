@@ -30,9 +30,15 @@ func TestDefaultPortsNoFlags(t *testing.T) {
 		t.Fatalf("./default.etcd not created in the working directory: %v", err)
 	}
 
+	for _, port := range []int{2379, 4001} {
+		if err := framework.DialTCP(fmt.Sprintf("127.0.0.1:%d", port), 3*time.Second); err != nil {
+			t.Fatalf("client port %d does not accept TCP connections: %v", port, err)
+		}
+	}
+
 	c2379 := framework.NewClient(t, "http://127.0.0.1:2379")
 	c4001 := framework.NewClient(t, "http://127.0.0.1:4001")
-	ctx, cancel := context.WithTimeout(context.Background(), 20*time.Second)
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
 	defer cancel()
 	check := func(from, to string, w, r clientv3.KV) {
 		t.Helper()

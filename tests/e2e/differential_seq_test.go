@@ -7,38 +7,40 @@ import (
 	"strings"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
-	"go.etcd.io/etcd/api/v3/mvccpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"google.golang.org/protobuf/proto"
 )
 
 // runKVSequence covers puts, ranges with every option, deletes, txns, old
-// revisions, watches over the history and compaction.
+// revisions and compaction.
 func runKVSequence(d *differ) {
+	diffKVRequests(d)
+	diffRangeHistory(d)
+	diffCompaction(d)
+}
+
+// diffKVRequests is the request part of runKVSequence, before the history
+// is read back.
+func diffKVRequests(d *differ) {
 	diffEmptyStore(d)
 	diffPuts(d)
 	diffRanges(d)
 	diffDeletes(d)
 	diffTxns(d)
-	diffHistory(d, "foo")
-	diffCompaction(d)
-}
-
-// runLeaseSequence covers leases granted with explicit IDs, keys attached to
-// them, and revocation.
-func runLeaseSequence(d *differ) {
-	d.do("put before leases", clientv3.OpPut("foo", "bar"))
-	diffLeases(d)
-	diffHistory(d, "foo")
 }
 
 // runRandomSequence sends a seeded pseudo-random mix of requests, then
-// replays the history and compacts.
+// reads the history back and compacts.
 func runRandomSequence(d *differ) {
+	diffRandomRequests(d)
+	diffRangeHistory(d)
+	diffCompaction(d)
+}
+
+// diffRandomRequests is the request part of runRandomSequence.
+func diffRandomRequests(d *differ) {
 	d.do("put before random", clientv3.OpPut("foo", "bar"))
 	diffRandom(d, rand.New(rand.NewPCG(7, 11)), 500)
-	diffHistory(d, "foo")
-	diffCompaction(d)
 }
 
 func diffEmptyStore(d *differ) {
@@ -216,54 +218,6 @@ func diffTxns(d *differ) {
 	d.do("after txns", clientv3.OpGet("", clientv3.WithPrefix()))
 }
 
-func diffLeases(d *differ) {
-	const id = 0x1001
-	grant := func(name string, req *pb.LeaseGrantRequest) {
-		d.call(name, func(ctx context.Context, c *clientv3.Client) (proto.Message, error) {
-			return pb.NewLeaseClient(c.ActiveConnection()).LeaseGrant(ctx, req)
-		})
-	}
-	grant("lease grant with id", &pb.LeaseGrantRequest{ID: id, TTL: 300})
-	grant("lease grant duplicate id", &pb.LeaseGrantRequest{ID: id, TTL: 300})
-	grant("lease grant second", &pb.LeaseGrantRequest{ID: id + 1, TTL: 600})
-	d.do("put with lease", clientv3.OpPut("leased/1", "a", clientv3.WithLease(id)))
-	d.do("put with lease 2", clientv3.OpPut("leased/2", "b", clientv3.WithLease(id)))
-	d.do("put with other lease", clientv3.OpPut("leased/3", "c", clientv3.WithLease(id+1)))
-	d.do("ignore lease keeps lease", clientv3.OpPut("leased/1", "a2", clientv3.WithIgnoreLease(), clientv3.WithPrevKV()))
-	d.do("move key to other lease", clientv3.OpPut("leased/2", "b2", clientv3.WithLease(id+1)))
-	d.do("detach lease", clientv3.OpPut("leased/3", "c2"))
-	d.do("get leased", clientv3.OpGet("leased/", clientv3.WithPrefix()))
-	d.do("txn lease compare", clientv3.OpTxn(
-		[]clientv3.Cmp{clientv3.Compare(clientv3.LeaseValue("leased/1"), "=", clientv3.LeaseID(id))},
-		[]clientv3.Op{clientv3.OpGet("leased/1")}, []clientv3.Op{clientv3.OpGet("leased/2")}))
-	d.call("lease time to live keys", func(ctx context.Context, c *clientv3.Client) (proto.Message, error) {
-		r, err := pb.NewLeaseClient(c.ActiveConnection()).LeaseTimeToLive(ctx, &pb.LeaseTimeToLiveRequest{ID: id, Keys: true})
-		if r != nil {
-			r.TTL = 0 // counts down in real time
-		}
-		return r, err
-	})
-	d.call("lease time to live missing", func(ctx context.Context, c *clientv3.Client) (proto.Message, error) {
-		r, err := pb.NewLeaseClient(c.ActiveConnection()).LeaseTimeToLive(ctx, &pb.LeaseTimeToLiveRequest{ID: 0x7777})
-		return r, err
-	})
-	d.call("lease leases", func(ctx context.Context, c *clientv3.Client) (proto.Message, error) {
-		return pb.NewLeaseClient(c.ActiveConnection()).LeaseLeases(ctx, &pb.LeaseLeasesRequest{})
-	})
-	d.call("lease revoke", func(ctx context.Context, c *clientv3.Client) (proto.Message, error) {
-		return pb.NewLeaseClient(c.ActiveConnection()).LeaseRevoke(ctx, &pb.LeaseRevokeRequest{ID: id})
-	})
-	d.call("lease revoke again", func(ctx context.Context, c *clientv3.Client) (proto.Message, error) {
-		return pb.NewLeaseClient(c.ActiveConnection()).LeaseRevoke(ctx, &pb.LeaseRevokeRequest{ID: id})
-	})
-	d.do("get after revoke", clientv3.OpGet("leased/", clientv3.WithPrefix()))
-	d.do("put with revoked lease", clientv3.OpPut("leased/4", "d", clientv3.WithLease(id)))
-	d.call("lease revoke second", func(ctx context.Context, c *clientv3.Client) (proto.Message, error) {
-		return pb.NewLeaseClient(c.ActiveConnection()).LeaseRevoke(ctx, &pb.LeaseRevokeRequest{ID: id + 1})
-	})
-	d.do("get after second revoke", clientv3.OpGet("leased/", clientv3.WithPrefix()))
-}
-
 // diffRandom sends n pseudo-random requests over a small key space.
 func diffRandom(d *differ, rng *rand.Rand, n int) {
 	key := func() string { return fmt.Sprintf("r/%02d", rng.IntN(20)) }
@@ -352,64 +306,22 @@ func randomGetOpts(rng *rand.Rand) ([]clientv3.OpOption, *sortSpec) {
 	return opts, spec
 }
 
-// diffHistory reads old revisions and replays the whole history through
-// watches before anything is compacted.
-func diffHistory(d *differ, singleKey string) {
+// diffRangeHistory reads the whole store back at every revision from 1 to
+// the current one, before anything is compacted, and counts and lists the
+// keys alone at a few revisions.
+func diffRangeHistory(d *differ) {
 	cur := d.rev()
-	for _, r := range []int64{1, 2, 5, cur / 4, cur / 2, cur - 1, cur} {
+	for r := int64(1); r <= cur; r++ {
 		d.do(fmt.Sprintf("get all at rev %d", r), clientv3.OpGet("", clientv3.WithPrefix(), clientv3.WithRev(r)))
+	}
+	for _, r := range []int64{1, 2, 5, cur / 4, cur / 2, cur - 1, cur} {
 		d.do(fmt.Sprintf("count at rev %d", r), clientv3.OpGet("", clientv3.WithPrefix(), clientv3.WithRev(r), clientv3.WithCountOnly()))
-	}
-	d.watchAll("watch everything from rev 1", "", cur, clientv3.WithPrefix(), clientv3.WithRev(1))
-	d.watchAll("watch everything with prev kv", "", cur, clientv3.WithPrefix(), clientv3.WithRev(1), clientv3.WithPrevKV())
-	d.watchAll("watch single key", singleKey, lastModRev(d, singleKey), clientv3.WithRev(1), clientv3.WithPrevKV())
-
-	// Narrower watches end at the last event they can see, found in the
-	// reference's full history.
-	all, _, err := collectWatch(d.ref, "", cur, clientv3.WithPrefix(), clientv3.WithRev(1))
-	if err != nil {
-		d.t.Fatalf("reference watch: %v", err)
-	}
-	last := func(from int64, match func(*mvccpb.Event) bool) int64 {
-		var rev int64
-		for _, ev := range all {
-			if ev.Kv.ModRevision >= from && match(ev) {
-				rev = ev.Kv.ModRevision
-			}
-		}
-		return rev
-	}
-	isDelete := func(ev *mvccpb.Event) bool { return ev.Type == mvccpb.DELETE }
-	isPut := func(ev *mvccpb.Event) bool { return ev.Type == mvccpb.PUT }
-	for _, w := range []struct {
-		name, key string
-		from      int64
-		match     func(*mvccpb.Event) bool
-		opts      []clientv3.OpOption
-	}{
-		{"deletes only", "", 1, isDelete, []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithFilterPut(), clientv3.WithPrevKV()}},
-		{"puts only", "", 1, isPut, []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithFilterDelete()}},
-		{"from mid history", "", cur / 2, func(*mvccpb.Event) bool { return true }, []clientv3.OpOption{clientv3.WithPrefix(), clientv3.WithPrevKV()}},
-		{"range a..m from rev 3", "a", 3, func(ev *mvccpb.Event) bool { return string(ev.Kv.Key) >= "a" && string(ev.Kv.Key) < "m" }, []clientv3.OpOption{clientv3.WithRange("m")}},
-		{"from key m", "m", 1, func(ev *mvccpb.Event) bool { return string(ev.Kv.Key) >= "m" }, []clientv3.OpOption{clientv3.WithFromKey()}},
-	} {
-		until := last(w.from, w.match)
-		if until == 0 {
-			continue // nothing in the history for this watch
-		}
-		d.watchAll("watch "+w.name, w.key, until, append(w.opts, clientv3.WithRev(w.from))...)
+		d.do(fmt.Sprintf("keys only at rev %d", r), clientv3.OpGet("", clientv3.WithPrefix(), clientv3.WithRev(r), clientv3.WithKeysOnly()))
 	}
 }
 
-func lastModRev(d *differ, key string) int64 {
-	r := d.do("mod revision of "+key, clientv3.OpGet(key))
-	if g := r.Get(); g != nil && len(g.Kvs) == 1 {
-		return g.Kvs[0].ModRevision
-	}
-	d.t.Fatalf("key %q missing on the reference etcd", key)
-	return 0
-}
-
+// diffCompaction compacts logically at mid history, then physically at the
+// current revision, reading around both.
 func diffCompaction(d *differ) {
 	cur := d.rev()
 	mid := cur / 2
@@ -428,7 +340,6 @@ func diffCompaction(d *differ) {
 	compact("compact older revision", mid-1)
 	compact("compact future revision", cur+100)
 	d.do("put after compaction", clientv3.OpPut("after", "compaction"))
-	d.watchAll("watch from compacted revision", "", cur, clientv3.WithPrefix(), clientv3.WithRev(2))
 	cur = d.rev()
 	compact("compact physical at current", cur, clientv3.WithCompactPhysical())
 	d.do("get at current after physical compaction", clientv3.OpGet("", clientv3.WithPrefix(), clientv3.WithRev(cur)))

@@ -9,6 +9,8 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/google/go-cmp/cmp"
+
 	"github.com/etcdgo/etcd/tests/framework"
 )
 
@@ -57,7 +59,7 @@ func TestEtcdctlKV(t *testing.T) {
 		}
 		na, nb := normalizeCtl(s.args, a.Stdout, theirs), normalizeCtl(s.args, b.Stdout, ours)
 		if na != nb {
-			t.Errorf("etcdctl %s: output differs\nreference:\n%s\nours:\n%s", name, na, nb)
+			t.Errorf("etcdctl %s: output differs (-reference +ours):\n%s", name, cmp.Diff(strings.Split(na, "\n"), strings.Split(nb, "\n")))
 		}
 		if s.want != nil {
 			if a.Stdout != *s.want {

@@ -104,7 +104,7 @@ func (p *Process) StartNoWait() error {
 	p.appendLocked(fmt.Sprintf("--- framework: start #%d: %s %s", p.starts, p.cfg.Bin, strings.Join(p.cfg.Args, " ")))
 	cmd := exec.Command(p.cfg.Bin, p.cfg.Args...)
 	cmd.Dir = p.cfg.Dir
-	cmd.Env = append(os.Environ(), p.cfg.Env...)
+	cmd.Env = append(cleanEnv(), p.cfg.Env...)
 	w := &lineWriter{p: p}
 	cmd.Stdout = w
 	cmd.Stderr = w
