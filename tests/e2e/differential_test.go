@@ -348,8 +348,15 @@ func runDifferential(t *testing.T, seqs []diffSequence) {
 // fresh data directory, and returns a differ between them.
 func startDiffPair(t *testing.T) *differ {
 	t.Helper()
+	d, _, _ := startDiffMembers(t)
+	return d
+}
+
+// startDiffMembers is startDiffPair that also returns the two members.
+func startDiffMembers(t *testing.T) (d *differ, theirs, ours *framework.Member) {
+	t.Helper()
 	ref := framework.Reference(t)
-	theirs := framework.StartMember(t, framework.MemberConfig{Bin: ref.Etcd, Name: "diff"})
-	ours := framework.StartMember(t, framework.MemberConfig{Name: "diff"})
-	return newDiffer(t, theirs.Client(t), ours.Client(t))
+	theirs = framework.StartMember(t, framework.MemberConfig{Bin: ref.Etcd, Name: "diff"})
+	ours = framework.StartMember(t, framework.MemberConfig{Name: "diff"})
+	return newDiffer(t, theirs.Client(t), ours.Client(t)), theirs, ours
 }
