@@ -115,7 +115,7 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 	// Peers: the transport of a later issue mounts here; until then the peer
 	// ports answer /version.
 	for _, l := range peerLns {
-		hs := &http.Server{Handler: peerHandler(), ReadHeaderTimeout: 10 * time.Second}
+		hs := &http.Server{Handler: peerHandler(srv), ReadHeaderTimeout: 10 * time.Second}
 		m.peers = append(m.peers, hs)
 		m.goServe(func() error { return hs.Serve(l) })
 	}

@@ -18,7 +18,7 @@ const healthTimeout = 5 * time.Second
 // clientHandler serves the HTTP endpoints of the client URLs.
 func clientHandler(srv *server.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/version", serveVersion)
+	mux.Handle("/version", versionHandler(srv))
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
 		health, reason := "true", ""
 		if srv.Leader() == 0 {
@@ -41,23 +41,26 @@ func clientHandler(srv *server.Server) http.Handler {
 }
 
 // peerHandler serves the peer URLs until the peer transport exists.
-func peerHandler() http.Handler {
+func peerHandler(srv *server.Server) http.Handler {
 	mux := http.NewServeMux()
-	mux.HandleFunc("/version", serveVersion)
+	mux.Handle("/version", versionHandler(srv))
 	return mux
 }
 
-func serveVersion(w http.ResponseWriter, r *http.Request) {
-	if r.Method != http.MethodGet && r.Method != http.MethodHead {
-		http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
-		return
-	}
-	w.Header().Set("Content-Type", "application/json")
-	json.NewEncoder(w).Encode(struct {
-		Server  string `json:"etcdserver"`
-		Cluster string `json:"etcdcluster"`
-		Storage string `json:"storage"`
-	}{version.Version, clusterVersion(), "3.6.0"})
+// versionHandler answers GET /version as etcd does.
+func versionHandler(srv *server.Server) http.Handler {
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if r.Method != http.MethodGet {
+			http.Error(w, "Method Not Allowed", http.StatusMethodNotAllowed)
+			return
+		}
+		w.Header().Set("Content-Type", "application/json")
+		json.NewEncoder(w).Encode(struct {
+			Server  string `json:"etcdserver"`
+			Cluster string `json:"etcdcluster"`
+			Storage string `json:"storage"`
+		}{version.Version, clusterVersion(), srv.StorageVersion()})
+	})
 }
 
 func clusterVersion() string {

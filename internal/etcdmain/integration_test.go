@@ -221,6 +221,9 @@ func TestMaintenanceAndCluster(t *testing.T) {
 	if err != nil {
 		t.Fatalf("status: %v", err)
 	}
+	if st.StorageVersion != "3.7.0" {
+		t.Errorf("status storage version %q, want 3.7.0", st.StorageVersion)
+	}
 	if st.Version != "3.7.3" {
 		t.Errorf("status version %q, want 3.7.3", st.Version)
 	}
@@ -411,8 +414,8 @@ func TestHTTPEndpoints(t *testing.T) {
 		t.Errorf("/health: %d %v, want 200 health true", code, body)
 	}
 	code, body = get("/version")
-	if code != http.StatusOK || body["etcdserver"] != "3.7.3" || body["etcdcluster"] != "3.7.0" || body["storage"] == "" {
-		t.Errorf("/version: %d %v, want 200 etcdserver 3.7.3 etcdcluster 3.7.0 and a storage version", code, body)
+	if code != http.StatusOK || body["etcdserver"] != "3.7.3" || body["etcdcluster"] != "3.7.0" || body["storage"] != "3.7.0" {
+		t.Errorf("/version: %d %v, want 200 etcdserver 3.7.3 etcdcluster 3.7.0 storage 3.7.0 (as etcd v3.7.3 reports once the cluster version is set)", code, body)
 	}
 	resp, err := http.Post(m.clientURL+"/version", "text/plain", nil)
 	if err != nil {

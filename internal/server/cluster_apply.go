@@ -68,11 +68,28 @@ func (s *Server) applyMemberAttrs(r *membershippb.ClusterMemberAttrSetRequest) {
 	s.saveMember(m)
 }
 
-// applyClusterVersion records the cluster version.
+// applyClusterVersion records the cluster version and, as etcd's storage
+// version monitor does once the cluster agrees on a version, moves the
+// storage version of the backend to it.
 func (s *Server) applyClusterVersion(ver string) {
 	tx := s.be.BatchTx()
 	tx.Lock()
 	schema.UnsafeSaveClusterVersion(tx, ver)
+	old := schema.UnsafeReadStorageVersion(tx)
+	if old != ver {
+		schema.UnsafeSetStorageVersion(tx, ver)
+	}
 	tx.Unlock()
 	s.lg.Info("set the cluster version", "cluster-version", ver)
+	if old != ver {
+		s.lg.Info("updated storage version", "new-storage-version", ver)
+	}
+}
+
+// StorageVersion returns the storage version recorded in the backend, empty
+// before the cluster version is known.
+func (s *Server) StorageVersion() string {
+	rt := s.be.ReadTx()
+	defer rt.Release()
+	return schema.UnsafeReadStorageVersion(rt)
 }

@@ -28,12 +28,9 @@ func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
 		RaftAppliedIndex: s.consistIndex.Load(),
 		IsLearner:        self != nil && self.IsLearner,
 		DbSizeQuota:      quota,
-		StorageVersion:   storageVersion,
+		StorageVersion:   s.StorageVersion(),
 	}, nil
 }
-
-// storageVersion is the storage schema this member writes.
-const storageVersion = "3.6.0"
 
 // MemberList answers Cluster.MemberList; a linearizable request first
 // catches up with the leader.

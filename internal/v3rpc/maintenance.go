@@ -46,6 +46,7 @@ const snapshotChunk = 32 * 1024
 // saying how many bytes remain, then one message with the file's SHA-256 so
 // the client can verify what it saved.
 func (s *maintenanceServer) Snapshot(r *pb.SnapshotRequest, srv pb.Maintenance_SnapshotServer) error {
+	ver := s.m.StorageVersion()
 	snap := s.m.Backend().Snapshot()
 	pr, pw := io.Pipe()
 	defer pr.Close()
@@ -69,12 +70,9 @@ func (s *maintenanceServer) Snapshot(r *pb.SnapshotRequest, srv pb.Maintenance_S
 		}
 		sent += int64(n)
 		h.Write(buf[:n])
-		if err := srv.Send(&pb.SnapshotResponse{RemainingBytes: uint64(total - sent), Blob: buf[:n], Version: storageVersion}); err != nil {
+		if err := srv.Send(&pb.SnapshotResponse{RemainingBytes: uint64(total - sent), Blob: buf[:n], Version: ver}); err != nil {
 			return toGRPCError(err)
 		}
 	}
-	return srv.Send(&pb.SnapshotResponse{RemainingBytes: 0, Blob: h.Sum(nil), Version: storageVersion})
+	return srv.Send(&pb.SnapshotResponse{RemainingBytes: 0, Blob: h.Sum(nil), Version: ver})
 }
-
-// storageVersion is the storage schema version a snapshot carries.
-const storageVersion = "3.6.0"

@@ -29,6 +29,7 @@ type Member interface {
 	HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error)
 	MemberList(ctx context.Context, linearizable bool) (*pb.MemberListResponse, error)
 	Header() *pb.ResponseHeader
+	StorageVersion() string
 	Backend() backend.Backend
 }
 

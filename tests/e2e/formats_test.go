@@ -354,8 +354,11 @@ func TestSnapshotFromOursRestoredByEtcd(t *testing.T) {
 	ref := framework.Reference(t)
 	src := startSnapshotSource(t)
 	oursFile, theirsFile := filepath.Join(src.snapshotFiles, "ours.db"), filepath.Join(src.snapshotFiles, "theirs.db")
-	saveSnapshot(t, src.ours.Client(t), oursFile)
-	saveSnapshot(t, src.theirs.Client(t), theirsFile)
+	verOurs := saveSnapshot(t, src.ours.Client(t), oursFile)
+	verRef := saveSnapshot(t, src.theirs.Client(t), theirsFile)
+	if verOurs != verRef {
+		t.Errorf("snapshot stream storage version: ours %q, reference %q", verOurs, verRef)
+	}
 
 	st, stRef := etcdutlStatus(t, ref.Etcdutl, oursFile), etcdutlStatus(t, ref.Etcdutl, theirsFile)
 	t.Logf("etcdutl snapshot status: ours %+v, reference %+v", st, stRef)
@@ -367,6 +370,9 @@ func TestSnapshotFromOursRestoredByEtcd(t *testing.T) {
 	}
 	if int64(st.TotalKey) != src.live {
 		t.Errorf("etcdutl snapshot status: totalKey %d, want %d live keys", st.TotalKey, src.live)
+	}
+	if st.Version != stRef.Version {
+		t.Errorf("etcdutl snapshot status: storage version %q, reference %q", st.Version, stRef.Version)
 	}
 
 	target := newRestoreTarget(t, "restored")
