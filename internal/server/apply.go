@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"errors"
 	"fmt"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -11,7 +10,6 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
-	"github.com/etcdgo/etcd/internal/mvcc"
 	"github.com/etcdgo/etcd/internal/raftnode"
 	"github.com/etcdgo/etcd/internal/txn"
 )
@@ -139,7 +137,7 @@ func (s *Server) applyRequest(r *pb.InternalRaftRequest) *applyResult {
 	case r.Compaction != nil:
 		ch, err := s.kv.Compact(r.Compaction.GetRevision())
 		resp := &pb.CompactionResponse{Header: &pb.ResponseHeader{Revision: s.kv.Rev()}}
-		return &applyResult{resp: resp, err: mvccError(err), physc: ch}
+		return &applyResult{resp: resp, err: txn.StoreError(err), physc: ch}
 	case r.ClusterMemberAttrSet != nil:
 		s.applyMemberAttrs(r.ClusterMemberAttrSet)
 		return &applyResult{}
@@ -148,19 +146,5 @@ func (s *Server) applyRequest(r *pb.InternalRaftRequest) *applyResult {
 		return &applyResult{}
 	default:
 		return &applyResult{err: rpctypes.ErrGRPCNotCapable}
-	}
-}
-
-// mvccError maps the store's errors to etcd's gRPC errors.
-func mvccError(err error) error {
-	switch {
-	case err == nil:
-		return nil
-	case errors.Is(err, mvcc.ErrCompacted):
-		return rpctypes.ErrGRPCCompacted
-	case errors.Is(err, mvcc.ErrFutureRev):
-		return rpctypes.ErrGRPCFutureRev
-	default:
-		return err
 	}
 }

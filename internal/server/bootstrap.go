@@ -2,7 +2,6 @@ package server
 
 import (
 	"context"
-	"encoding/json"
 	"errors"
 	"fmt"
 	"os"
@@ -21,24 +20,6 @@ import (
 	"github.com/etcdgo/etcd/internal/snap"
 	"github.com/etcdgo/etcd/internal/wal"
 )
-
-// memberJSON is etcd's JSON for a member, as it travels in the context of a
-// conf change entry.
-type memberJSON struct {
-	ID         uint64   `json:"id"`
-	PeerURLs   []string `json:"peerURLs"`
-	IsLearner  bool     `json:"isLearner,omitempty"`
-	Name       string   `json:"name,omitempty"`
-	ClientURLs []string `json:"clientURLs,omitempty"`
-}
-
-func (m *Member) toJSON() memberJSON {
-	return memberJSON{ID: m.ID, PeerURLs: m.PeerURLs, IsLearner: m.IsLearner, Name: m.Name, ClientURLs: m.ClientURLs}
-}
-
-func (j memberJSON) member() *Member {
-	return &Member{ID: j.ID, PeerURLs: j.PeerURLs, IsLearner: j.IsLearner, Name: j.Name, ClientURLs: j.ClientURLs}
-}
 
 // New opens the member's data dir and prepares raft, the WAL and the store:
 // a data dir with a WAL restarts the member it belongs to (the initial
@@ -164,11 +145,7 @@ func (s *Server) bootstrapNew(walDir, snapDir string) (raft.Node, error) {
 
 	peers := make([]raft.Peer, 0, len(members))
 	for _, m := range members {
-		ctx, err := json.Marshal(m.toJSON())
-		if err != nil {
-			return nil, fmt.Errorf("marshal member: %w", err)
-		}
-		peers = append(peers, raft.Peer{ID: m.ID, Context: ctx})
+		peers = append(peers, raft.Peer{ID: m.ID, Context: schema.MarshalMember(m)})
 	}
 	s.singleVoter = len(members) == 1
 	s.lg.Info("starting local member", "local-member-id", fmt.Sprintf("%x", s.id),
@@ -242,7 +219,7 @@ func (s *Server) restart(ctx context.Context, walDir, snapDir string) (raft.Node
 		return nil, fmt.Errorf("read members: %w", err)
 	}
 	for _, m := range members {
-		s.cluster.add(&Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner})
+		s.cluster.add(m)
 	}
 	for id := range removed {
 		s.cluster.removed[id] = true

@@ -1,7 +1,6 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 
 	"go.etcd.io/etcd/api/v3/membershippb"
@@ -20,11 +19,10 @@ func (s *Server) applyConfChange(e *raftpb.Entry, replay bool) (uint64, *applyRe
 	}
 	switch cc.GetType() {
 	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode, raftpb.ConfChangeType_ConfChangeUpdateNode:
-		var mj memberJSON
-		if err := json.Unmarshal(cc.GetContext(), &mj); err != nil {
+		m, err := schema.UnmarshalMember(cc.GetNodeId(), cc.GetContext())
+		if err != nil {
 			return 0, nil, fmt.Errorf("decode member of conf change at index %d: %w", e.GetIndex(), err)
 		}
-		m := mj.member()
 		if old := s.cluster.Member(m.ID); old != nil && cc.GetType() == raftpb.ConfChangeType_ConfChangeUpdateNode {
 			m.Name, m.ClientURLs, m.IsLearner = old.Name, old.ClientURLs, old.IsLearner
 		}
@@ -54,7 +52,7 @@ func (s *Server) applyConfChange(e *raftpb.Entry, replay bool) (uint64, *applyRe
 func (s *Server) saveMember(m *Member) {
 	tx := s.be.BatchTx()
 	tx.Lock()
-	schema.UnsafeSaveMember(tx, &schema.Member{ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner})
+	schema.UnsafeSaveMember(tx, m)
 	tx.Unlock()
 }
 

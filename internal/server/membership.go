@@ -10,16 +10,13 @@ import (
 	"strings"
 	"sync"
 	"time"
+
+	"github.com/etcdgo/etcd/internal/schema"
 )
 
-// Member is one member of the cluster as every member knows it.
-type Member struct {
-	ID         uint64
-	Name       string
-	PeerURLs   []string
-	ClientURLs []string
-	IsLearner  bool
-}
+// Member is one member of the cluster as every member knows it; it is
+// stored and carried in conf changes in etcd's member JSON (schema).
+type Member = schema.Member
 
 // MemberID derives a member's ID from its peer URLs and the cluster token, as
 // etcd does: the first 8 bytes (big-endian) of the SHA-1 of the sorted peer

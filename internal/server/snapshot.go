@@ -1,9 +1,10 @@
 package server
 
 import (
-	"encoding/json"
 	"fmt"
 	"time"
+
+	"github.com/etcdgo/etcd/internal/v2store"
 )
 
 // purgeInterval is how often old snapshot files and WAL segments are removed.
@@ -16,13 +17,9 @@ const purgeInterval = 30 * time.Second
 func (s *Server) snapshot() error {
 	s.be.ForceCommit()
 	idx := s.consistIndex.Load()
-	members := make([]memberJSON, 0)
-	for _, m := range s.cluster.Members() {
-		members = append(members, m.toJSON())
-	}
-	data, err := json.Marshal(members)
+	data, err := v2store.MembershipJSON(s.cluster.Members())
 	if err != nil {
-		return fmt.Errorf("marshal members: %w", err)
+		return fmt.Errorf("encode membership: %w", err)
 	}
 	sn, err := s.raftStorage.CreateSnapshot(idx, s.confState, data)
 	if err != nil {

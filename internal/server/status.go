@@ -5,6 +5,8 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/version"
+
+	"github.com/etcdgo/etcd/internal/txn"
 )
 
 // DefaultQuotaBytes is the backend quota when --quota-backend-bytes is 0.
@@ -56,7 +58,7 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) (*pb.MemberL
 func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error) {
 	h, err := s.kv.HashByRev(rev)
 	if err != nil {
-		return nil, mvccError(err)
+		return nil, txn.StoreError(err)
 	}
 	return &pb.HashKVResponse{
 		Header:          s.Header(),

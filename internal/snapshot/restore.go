@@ -21,6 +21,7 @@ import (
 	"github.com/etcdgo/etcd/internal/schema"
 	"github.com/etcdgo/etcd/internal/server"
 	"github.com/etcdgo/etcd/internal/snap"
+	"github.com/etcdgo/etcd/internal/v2store"
 	"github.com/etcdgo/etcd/internal/wal"
 )
 
@@ -337,7 +338,7 @@ func (p *restorePlan) writeWALAndSnap(n uint64) error {
 	if err := w.Save(hs, ents); err != nil {
 		return fmt.Errorf("snapshot restore: write wal entries: %w", err)
 	}
-	data, err := membershipV2JSON(p.members)
+	data, err := v2store.MembershipJSON(p.members)
 	if err != nil {
 		return fmt.Errorf("snapshot restore: %w", err)
 	}

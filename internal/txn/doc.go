@@ -44,9 +44,9 @@ func leaseExists(lc LeaseChecker, id int64) bool {
 	return lc != nil && lc.LeaseExists(id)
 }
 
-// toGRPCError maps the store's errors to their rpctypes equivalents; other
-// errors are returned unchanged.
-func toGRPCError(err error) error {
+// StoreError maps the MVCC store's errors to etcd's gRPC errors
+// (rpctypes); other errors are returned unchanged.
+func StoreError(err error) error {
 	switch {
 	case err == nil:
 		return nil

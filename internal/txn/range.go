@@ -50,7 +50,7 @@ func Range(ctx context.Context, rv mvcc.ReadView, r *pb.RangeRequest) (*pb.Range
 		Count: r.GetCountOnly(),
 	})
 	if err != nil {
-		return nil, toGRPCError(err)
+		return nil, StoreError(err)
 	}
 
 	kvs := filterKVs(rr.KVs, r)

@@ -116,7 +116,7 @@ func checkPutOp(ctx context.Context, rv mvcc.ReadView, lc LeaseChecker, r *pb.Pu
 	if r.GetIgnoreValue() || r.GetIgnoreLease() {
 		rr, err := rv.Range(ctx, r.GetKey(), nil, mvcc.RangeOptions{Count: true})
 		if err != nil {
-			return toGRPCError(err)
+			return StoreError(err)
 		}
 		if rr.Count == 0 {
 			return rpctypes.ErrGRPCKeyNotFound

@@ -46,7 +46,7 @@ func put(ctx context.Context, tw mvcc.TxnWrite, r *pb.PutRequest) (*pb.PutRespon
 	if r.GetIgnoreValue() || r.GetIgnoreLease() || r.GetPrevKv() {
 		rr, err := tw.Range(ctx, r.GetKey(), nil, mvcc.RangeOptions{})
 		if err != nil {
-			return nil, toGRPCError(err)
+			return nil, StoreError(err)
 		}
 		if len(rr.KVs) == 0 {
 			if r.GetIgnoreValue() || r.GetIgnoreLease() {
@@ -86,7 +86,7 @@ func DeleteRange(ctx context.Context, tw mvcc.TxnWrite, r *pb.DeleteRangeRequest
 	if r.GetPrevKv() {
 		rr, err := tw.Range(ctx, r.GetKey(), end, mvcc.RangeOptions{})
 		if err != nil {
-			return nil, toGRPCError(err)
+			return nil, StoreError(err)
 		}
 		resp.PrevKvs = rr.KVs
 	}

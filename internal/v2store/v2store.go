@@ -1,4 +1,6 @@
-package snapshot
+// Package v2store writes the data of a raft snapshot as etcd does: the JSON
+// of a v2 store that holds only the cluster membership.
+package v2store
 
 import (
 	"encoding/json"
@@ -8,7 +10,7 @@ import (
 	"strings"
 	"time"
 
-	"github.com/etcdgo/etcd/internal/server"
+	"github.com/etcdgo/etcd/internal/schema"
 )
 
 // The v2 store is gone from etcd's data path, but a raft snapshot's data is
@@ -175,7 +177,7 @@ func (s *v2Store) addEvent(e *v2Event) {
 // /0/members/<id>/attributes only for members whose client URLs are known,
 // and /0/version once the cluster version is set; neither is known for a
 // freshly restored cluster.
-func membershipV2JSON(members []*server.Member) ([]byte, error) {
+func MembershipJSON(members []*schema.Member) ([]byte, error) {
 	st := newV2Store()
 	for _, m := range members {
 		ra, err := json.Marshal(struct {
