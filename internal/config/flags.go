@@ -182,7 +182,7 @@ func parseURLs(s string) ([]url.URL, error) {
 		if part == "" {
 			continue
 		}
-		u, err := parseURL(part)
+		u, err := ParseURL(part)
 		if err != nil {
 			return nil, err
 		}
@@ -199,7 +199,9 @@ func parseURLs(s string) ([]url.URL, error) {
 	return out, nil
 }
 
-func parseURL(s string) (*url.URL, error) {
+// ParseURL parses one member URL as etcd does: http or https, host:port,
+// no path, query, fragment or user.
+func ParseURL(s string) (*url.URL, error) {
 	u, err := url.Parse(s)
 	if err != nil {
 		return nil, err

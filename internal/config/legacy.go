@@ -110,7 +110,7 @@ func (v *flagValues) applyLegacy(c *Config, cmdline map[string]bool) error {
 func legacyAddress(s string) (*url.URL, error) {
 	s = strings.TrimSpace(s)
 	if strings.Contains(s, "://") {
-		return parseURL(s)
+		return ParseURL(s)
 	}
 	host, port := "127.0.0.1", s
 	if strings.Contains(s, ":") {

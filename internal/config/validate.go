@@ -37,7 +37,7 @@ func (c *Config) Validate() error {
 		{"--advertise-client-urls", c.AdvertiseClientURLs, false},
 	} {
 		for i := range l.urls {
-			if _, err := parseURL(l.urls[i].String()); err != nil {
+			if _, err := ParseURL(l.urls[i].String()); err != nil {
 				return fmt.Errorf("%s: %w", l.flag, err)
 			}
 			if l.bind {
@@ -123,7 +123,7 @@ func (c *Config) InitialClusterMap() (map[string][]url.URL, error) {
 		if !ok || name == "" {
 			return nil, fmt.Errorf("invalid --initial-cluster %q: %q is not of the form name=url", c.InitialCluster, item)
 		}
-		u, err := parseURL(raw)
+		u, err := ParseURL(raw)
 		if err != nil {
 			return nil, fmt.Errorf("invalid --initial-cluster %q: %w", c.InitialCluster, err)
 		}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"log/slog"
-	"net"
 	"net/url"
 	"os"
 	"path/filepath"
@@ -151,25 +150,15 @@ func orDefault(s, def string) string {
 	return s
 }
 
-// parsePeerURLs parses advertised peer URLs like etcd (http or https,
-// host:port, no path) and returns them sorted.
+// parsePeerURLs parses advertised peer URLs like etcd, sorted and without
+// duplicates.
 func parsePeerURLs(ss []string) ([]string, error) {
 	out := make([]string, 0, len(ss))
 	for _, s := range ss {
-		u, err := url.Parse(strings.TrimSpace(s))
+		u, err := config.ParseURL(strings.TrimSpace(s))
 		if err != nil {
 			return nil, err
 		}
-		if u.Scheme != "http" && u.Scheme != "https" {
-			return nil, fmt.Errorf("URL scheme must be http or https: %s", s)
-		}
-		if _, _, err := net.SplitHostPort(u.Host); err != nil {
-			return nil, fmt.Errorf(`URL address does not have the form "host:port": %s`, s)
-		}
-		if u.Path != "" && u.Path != "/" || u.RawQuery != "" || u.Fragment != "" || u.User != nil {
-			return nil, fmt.Errorf("URL must not contain a path: %s", s)
-		}
-		u.Path = ""
 		out = append(out, u.String())
 	}
 	sort.Strings(out)
