@@ -85,7 +85,8 @@ type Status struct {
 	Hash uint32 `json:"hash"`
 	// Revision is the main revision of the last key of the "key" bucket.
 	Revision int64 `json:"revision"`
-	// TotalKey counts the keys of all buckets.
+	// TotalKey counts the keys that exist at the latest revision, as
+	// etcdutl v3.7 does.
 	TotalKey int `json:"totalKey"`
 	// TotalSize is the database size in bytes (without a hash trailer).
 	TotalSize int64 `json:"totalSize"`

@@ -8,6 +8,8 @@ import (
 
 	"github.com/coreos/go-semver/semver"
 	bolt "go.etcd.io/bbolt"
+	"go.etcd.io/etcd/api/v3/mvccpb"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdgo/etcd/internal/schema"
 )
@@ -37,6 +39,7 @@ func FileStatus(path string) (Status, error) {
 		}
 		st.TotalSize = tx.Size()
 		st.Version = storageVersion(tx)
+		live := map[string]struct{}{}
 		c := tx.Cursor()
 		for name, _ := c.First(); name != nil; name, _ = c.Next() {
 			b := tx.Bucket(name)
@@ -53,14 +56,23 @@ func FileStatus(path string) (Status, error) {
 						return fmt.Errorf("bad revision key %x in bucket %s", k, name)
 					}
 					st.Revision = schema.BytesToRev(k).Main
+					kv := &mvccpb.KeyValue{}
+					if err := proto.Unmarshal(v, kv); err != nil {
+						return fmt.Errorf("cannot unmarshal the value of revision %x: %w", k, err)
+					}
+					if schema.IsTombstone(k) {
+						delete(live, string(kv.GetKey()))
+					} else {
+						live[string(kv.GetKey())] = struct{}{}
+					}
 				}
-				st.TotalKey++
 				return nil
 			})
 			if err != nil {
 				return fmt.Errorf("hash bucket %s: %w", name, err)
 			}
 		}
+		st.TotalKey = len(live)
 		return nil
 	})
 	if err != nil {

@@ -79,6 +79,17 @@ func EtcdBinary(t testing.TB) string {
 	return p
 }
 
+// EtcdutlBinary returns the path of this repository's etcdutl binary,
+// building ./cmd/... of the main module on first use.
+func EtcdutlBinary(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(ourBinDir(t), "etcdutl")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("building ./cmd/... produced no etcdutl binary: %v", err)
+	}
+	return p
+}
+
 // ourBinDir builds all commands of the main module once and returns the
 // directory holding them.
 func ourBinDir(t testing.TB) string {

@@ -1,0 +1,116 @@
+package etcdutl
+
+import (
+	"encoding/json"
+	"errors"
+	"fmt"
+	"io"
+	"math"
+	"strings"
+
+	"github.com/etcdgo/etcd/internal/snapshot"
+)
+
+// printer writes a snapshot status in one --write-out format.
+type printer interface {
+	DBStatus(st snapshot.Status) error
+}
+
+// newPrinter returns the printer for format, or an ExitBadFeature error
+// for a format etcdutl does not know.
+func newPrinter(format string, w io.Writer) (printer, error) {
+	switch format {
+	case "simple":
+		return simplePrinter{w}, nil
+	case "json":
+		return jsonPrinter{w}, nil
+	case "fields":
+		return fieldsPrinter{w}, nil
+	case "table":
+		return tablePrinter{w}, nil
+	case "protobuf":
+		return unsupportedPrinter{"protobuf"}, nil
+	}
+	return nil, fail(ExitBadFeature, errors.New("unsupported output format"))
+}
+
+// statusHeader and statusRow are the columns of the simple and table
+// formats.
+var statusHeader = []string{"hash", "revision", "total keys", "total size", "version"}
+
+func statusRow(st snapshot.Status) []string {
+	return []string{
+		fmt.Sprintf("%x", st.Hash),
+		fmt.Sprint(st.Revision),
+		fmt.Sprint(st.TotalKey),
+		humanBytes(uint64(max(st.TotalSize, 0))),
+		st.Version,
+	}
+}
+
+// simplePrinter prints the row joined by ", ".
+type simplePrinter struct{ w io.Writer }
+
+func (p simplePrinter) DBStatus(st snapshot.Status) error {
+	_, err := fmt.Fprintln(p.w, strings.Join(statusRow(st), ", "))
+	return err
+}
+
+// jsonPrinter prints the status as one JSON object.
+type jsonPrinter struct{ w io.Writer }
+
+func (p jsonPrinter) DBStatus(st snapshot.Status) error {
+	b, err := json.Marshal(st)
+	if err != nil {
+		return fmt.Errorf("marshal status: %w", err)
+	}
+	_, err = fmt.Fprintln(p.w, string(b))
+	return err
+}
+
+// fieldsPrinter prints one `"Name" : value` line per field.
+type fieldsPrinter struct{ w io.Writer }
+
+func (p fieldsPrinter) DBStatus(st snapshot.Status) error {
+	var b strings.Builder
+	fmt.Fprintln(&b, `"Hash" :`, st.Hash)
+	fmt.Fprintln(&b, `"Revision" :`, st.Revision)
+	fmt.Fprintln(&b, `"Keys" :`, st.TotalKey)
+	fmt.Fprintln(&b, `"Size" :`, st.TotalSize)
+	fmt.Fprintln(&b, `"Version" :`, st.Version)
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
+// tablePrinter prints a box-drawn table with a centred upper-case header
+// and right-aligned cells.
+type tablePrinter struct{ w io.Writer }
+
+func (p tablePrinter) DBStatus(st snapshot.Status) error {
+	_, err := io.WriteString(p.w, renderTable(statusHeader, [][]string{statusRow(st)}))
+	return err
+}
+
+// unsupportedPrinter is a format etcdutl knows but cannot print a status
+// in.
+type unsupportedPrinter struct{ name string }
+
+func (p unsupportedPrinter) DBStatus(snapshot.Status) error {
+	return fail(ExitBadFeature, errors.New(p.name+" not supported as output format"))
+}
+
+// humanBytes formats n as go-humanize's Bytes: SI units (powers of 1000),
+// one decimal below 10 and none above, "B" for values under 10.
+func humanBytes(n uint64) string {
+	if n < 10 {
+		return fmt.Sprintf("%d B", n)
+	}
+	sizes := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
+	e := math.Floor(math.Log(float64(n)) / math.Log(1000))
+	val := math.Floor(float64(n)/math.Pow(1000, e)*10+0.5) / 10
+	f := "%.0f %s"
+	if val < 10 {
+		f = "%.1f %s"
+	}
+	return fmt.Sprintf(f, val, sizes[int(e)])
+}
