@@ -106,6 +106,9 @@ func (s *Store) deleteCompacted(rev, prevCompactRev int64, keep map[Revision]str
 		if len(keys) < batch {
 			schema.UnsafeSetFinishedCompact(tx, rev)
 			tx.Unlock()
+			// A physical compaction is answered when this returns: make it
+			// durable first.
+			s.b.ForceCommit()
 			return hasher.hash(), deleted, true
 		}
 		last = schema.RevToBytes(schema.Revision{Main: r.Main, Sub: r.Sub + 1}, false)
