@@ -84,9 +84,13 @@ type Config struct {
 
 	UnsafeNoFsync        bool
 	BackendBatchInterval time.Duration
-	BackendBatchLimit    int
-	InitialCorruptCheck  bool
-	EnablePprof          bool
+	// WatchProgressNotifyInterval is --watch-progress-notify-interval.
+	WatchProgressNotifyInterval time.Duration
+	// LeaseCheckpointInterval is --experimental-lease-checkpoint-interval.
+	LeaseCheckpointInterval time.Duration
+	BackendBatchLimit       int
+	InitialCorruptCheck     bool
+	EnablePprof             bool
 
 	// JoinPeers are the peers given with the 2013-style -C flag, each
 	// normalised to "http://host:port".

@@ -61,6 +61,12 @@ func TestFlags(t *testing.T) {
 			return c.Name == "n1" && c.DataDir == "n1.etcd" && c.InitialCluster == "n1=http://localhost:2380"
 		}},
 		{"name single dash", []string{"-name=n2"}, func(c *Config) bool { return c.Name == "n2" }},
+		{"watch and lease intervals default", nil, func(c *Config) bool {
+			return c.WatchProgressNotifyInterval == 10*time.Minute && c.LeaseCheckpointInterval == 5*time.Minute
+		}},
+		{"watch and lease intervals", []string{"--watch-progress-notify-interval", "2s", "--experimental-lease-checkpoint-interval", "3s"}, func(c *Config) bool {
+			return c.WatchProgressNotifyInterval == 2*time.Second && c.LeaseCheckpointInterval == 3*time.Second
+		}},
 		{"data-dir", []string{"--data-dir", "/tmp/x"}, func(c *Config) bool { return c.DataDir == "/tmp/x" }},
 		{"wal-dir", []string{"--wal-dir", "/tmp/w"}, func(c *Config) bool { return c.WALDir == "/tmp/w" }},
 		{"client urls", []string{"--listen-client-urls", "http://127.0.0.1:1,https://127.0.0.1:2", "--advertise-client-urls", "http://h:1"},

@@ -10,7 +10,11 @@ import (
 
 // fileDurationKeys are keys whose YAML value is a time.Duration; as in etcd
 // (JSON decoding into time.Duration) they are integer nanoseconds.
-var fileDurationKeys = map[string]bool{"backend-batch-interval": true}
+var fileDurationKeys = map[string]bool{
+	"backend-batch-interval":                 true,
+	"watch-progress-notify-interval":         true,
+	"experimental-lease-checkpoint-interval": true,
+}
 
 // fileIgnoredKeys are keys that are not configuration (they select it).
 var fileIgnoredKeys = map[string]bool{"config-file": true, "version": true}

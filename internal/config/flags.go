@@ -58,6 +58,9 @@ type flagValues struct {
 	version    bool
 	configFile string
 
+	watchProgressNotify     time.Duration
+	leaseCheckpointInterval time.Duration
+
 	// 2013-style flags.
 	lClient, lPeer, lJoin, lDataDir, lName string
 	lForce                                 bool
@@ -99,6 +102,8 @@ func newFlagSet() (*flag.FlagSet, *flagValues) {
 	fs.UintVar(&v.maxWALs, "max-wals", DefaultMaxWALFiles, "Maximum number of wal files to retain (0 is unlimited).")
 	fs.Int64Var(&v.quota, "quota-backend-bytes", 0, "Raise alarms when backend size exceeds the given quota (0 defaults to 2GiB).")
 	fs.DurationVar(&v.batchInterval, "backend-batch-interval", 0, "Maximum time before commit the backend transaction.")
+	fs.DurationVar(&v.watchProgressNotify, "watch-progress-notify-interval", 10*time.Minute, "Duration of periodic watch progress notifications.")
+	fs.DurationVar(&v.leaseCheckpointInterval, "experimental-lease-checkpoint-interval", 5*time.Minute, "Duration of time between two lease checkpoints.")
 	fs.IntVar(&v.batchLimit, "backend-batch-limit", 0, "Maximum operations before commit the backend transaction.")
 	fs.UintVar(&v.maxTxnOps, "max-txn-ops", DefaultMaxTxnOps, "Maximum number of operations permitted in a transaction.")
 	fs.UintVar(&v.maxRequestBytes, "max-request-bytes", DefaultMaxRequestBytes, "Maximum client request size in bytes the server will accept.")

@@ -82,27 +82,28 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		return nil, err
 	}
 	srv, err := server.New(ctx, server.Config{
-		Logger:                 lg,
-		Name:                   cfg.Name,
-		DataDir:                cfg.DataDir,
-		WALDir:                 cfg.WALDir,
-		ClientURLs:             urlStrings(cfg.AdvertiseClientURLs),
-		PeerURLs:               urlStrings(cfg.InitialAdvertisePeerURLs),
-		InitialCluster:         icm,
-		InitialClusterState:    cfg.InitialClusterState,
-		InitialClusterToken:    cfg.InitialClusterToken,
-		SnapshotCount:          cfg.SnapshotCount,
-		SnapshotCatchUpEntries: cfg.SnapshotCatchUpEntries,
-		TickInterval:           cfg.HeartbeatInterval,
-		ElectionTicks:          int(cfg.ElectionTimeout / cfg.HeartbeatInterval),
-		MaxRequestBytes:        cfg.MaxRequestBytes,
-		MaxTxnOps:              cfg.MaxTxnOps,
-		MaxSnapFiles:           cfg.MaxSnapFiles,
-		MaxWALFiles:            cfg.MaxWALFiles,
-		QuotaBackendBytes:      cfg.QuotaBytes(),
-		BackendBatchInterval:   cfg.BackendBatchInterval,
-		BackendBatchLimit:      cfg.BackendBatchLimit,
-		UnsafeNoFsync:          cfg.UnsafeNoFsync,
+		Logger:                  lg,
+		Name:                    cfg.Name,
+		DataDir:                 cfg.DataDir,
+		WALDir:                  cfg.WALDir,
+		ClientURLs:              urlStrings(cfg.AdvertiseClientURLs),
+		PeerURLs:                urlStrings(cfg.InitialAdvertisePeerURLs),
+		InitialCluster:          icm,
+		InitialClusterState:     cfg.InitialClusterState,
+		InitialClusterToken:     cfg.InitialClusterToken,
+		SnapshotCount:           cfg.SnapshotCount,
+		SnapshotCatchUpEntries:  cfg.SnapshotCatchUpEntries,
+		TickInterval:            cfg.HeartbeatInterval,
+		ElectionTicks:           int(cfg.ElectionTimeout / cfg.HeartbeatInterval),
+		MaxRequestBytes:         cfg.MaxRequestBytes,
+		MaxTxnOps:               cfg.MaxTxnOps,
+		MaxSnapFiles:            cfg.MaxSnapFiles,
+		MaxWALFiles:             cfg.MaxWALFiles,
+		QuotaBackendBytes:       cfg.QuotaBytes(),
+		BackendBatchInterval:    cfg.BackendBatchInterval,
+		BackendBatchLimit:       cfg.BackendBatchLimit,
+		UnsafeNoFsync:           cfg.UnsafeNoFsync,
+		LeaseCheckpointInterval: cfg.LeaseCheckpointInterval,
 	})
 	if err != nil {
 		closeAll(peerLns)
@@ -130,7 +131,11 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		return nil, ctx.Err()
 	}
 
-	m.grpc = v3rpc.NewServer(srv, v3rpc.Config{MaxRequestBytes: cfg.MaxRequestBytes, MaxTxnOps: cfg.MaxTxnOps})
+	m.grpc = v3rpc.NewServer(srv, v3rpc.Config{
+		MaxRequestBytes:             cfg.MaxRequestBytes,
+		MaxTxnOps:                   cfg.MaxTxnOps,
+		WatchProgressNotifyInterval: cfg.WatchProgressNotifyInterval,
+	})
 	m.http = &http.Server{Handler: clientHandler(srv), ReadHeaderTimeout: 10 * time.Second}
 	for _, l := range clientLns {
 		mux := connmux.New(l)

@@ -11,7 +11,6 @@ import (
 	"path/filepath"
 	"strings"
 	"testing"
-	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
@@ -359,38 +358,9 @@ func TestMaintenanceAndCluster(t *testing.T) {
 func TestUnimplementedServices(t *testing.T) {
 	m := startMember(t)
 
-	_, err := m.cli.Grant(m.ctx(), 10)
-	wantCode(t, "lease grant", err, codes.Unimplemented)
-	_, err = m.cli.Revoke(m.ctx(), 1)
-	wantCode(t, "lease revoke", err, codes.Unimplemented)
-	_, err = m.cli.AuthStatus(m.ctx())
+	_, err := m.cli.AuthStatus(m.ctx())
 	wantCode(t, "auth status", err, codes.Unimplemented)
-
-	wc, err := pb.NewWatchClient(m.cli.ActiveConnection()).Watch(m.ctx())
-	if err != nil {
-		wantCode(t, "watch", err, codes.Unimplemented)
-		return
-	}
-	err = wc.Send(&pb.WatchRequest{RequestUnion: &pb.WatchRequest_CreateRequest{CreateRequest: &pb.WatchCreateRequest{Key: []byte("w")}}})
-	if err == nil || err == io.EOF {
-		_, err = wc.Recv()
-	}
-	wantCode(t, "watch", err, codes.Unimplemented)
-
-	// The high-level watcher gives up and says why.
-	ch := m.cli.Watch(m.ctx(), "w")
-	select {
-	case resp, ok := <-ch:
-		if !ok {
-			t.Errorf("watch channel closed without a response")
-		} else if resp.Err() == nil {
-			t.Errorf("watch answered %v, want an error", resp)
-		} else {
-			wantCode(t, "clientv3 watch", resp.Err(), codes.Unimplemented)
-		}
-	case <-time.After(callTimeout):
-		t.Errorf("no watch response within %v", callTimeout)
-	}
+	// Watch is served: see watch_test.go.
 }
 
 func TestHTTPEndpoints(t *testing.T) {

@@ -110,8 +110,9 @@ func (n *Node) Start() {
 	go n.run()
 }
 
-// Stop ends the loop, stops raft and closes the log. It is safe to call more
-// than once.
+// Stop ends the loop and stops raft. It does not close the Storage: the
+// apply path may still write a snapshot through it until it has stopped, so
+// its owner closes it after that. It is safe to call more than once.
 func (n *Node) Stop() {
 	n.stopped.Do(func() { close(n.stop) })
 	<-n.done
@@ -119,12 +120,7 @@ func (n *Node) Stop() {
 
 func (n *Node) run() {
 	defer close(n.done)
-	defer func() {
-		n.Node.Stop()
-		if err := n.disk.Close(); err != nil {
-			n.lg.Warn("failed to close the WAL", "error", err)
-		}
-	}()
+	defer n.Node.Stop()
 	ticker := time.NewTicker(n.tick)
 	defer ticker.Stop()
 	for {

@@ -31,8 +31,6 @@ type Storage interface {
 	SaveSnap(snap *raftpb.Snapshot) error
 	// Release tells the log that nothing before the snapshot is needed anymore.
 	Release(snap *raftpb.Snapshot) error
-	// Close closes the log.
-	Close() error
 }
 
 // Transport carries raft messages to the other members. A single member

@@ -107,7 +107,8 @@ func (s *Server) applyEntry(e *raftpb.Entry) error {
 // the state machine stays the same on every member.
 func (s *Server) applyNormal(e *raftpb.Entry) (uint64, *applyResult) {
 	if len(e.GetData()) == 0 {
-		return 0, nil // a new leader's empty entry
+		s.promoteLessor() // a new leader's empty entry
+		return 0, nil
 	}
 	r := &pb.InternalRaftRequest{}
 	if err := proto.Unmarshal(e.GetData(), r); err != nil {
@@ -123,21 +124,24 @@ func (s *Server) applyNormal(e *raftpb.Entry) (uint64, *applyResult) {
 
 func (s *Server) applyRequest(r *pb.InternalRaftRequest) *applyResult {
 	ctx := context.Background()
-	lc := txn.NoLeases{}
+	lc := s.lessor
+	kv := leaseStore{kv: s.kv, le: s.lessor}
 	switch {
 	case r.Put != nil:
-		resp, err := txn.ApplyPut(ctx, s.kv, lc, r.Put)
+		resp, err := txn.ApplyPut(ctx, kv, lc, r.Put)
 		return &applyResult{resp: resp, err: err}
 	case r.DeleteRange != nil:
-		resp, err := txn.ApplyDeleteRange(ctx, s.kv, r.DeleteRange)
+		resp, err := txn.ApplyDeleteRange(ctx, kv, r.DeleteRange)
 		return &applyResult{resp: resp, err: err}
 	case r.Txn != nil:
-		resp, err := txn.Txn(ctx, s.kv, lc, r.Txn)
+		resp, err := txn.Txn(ctx, kv, lc, r.Txn)
 		return &applyResult{resp: resp, err: err}
 	case r.Compaction != nil:
 		ch, err := s.kv.Compact(r.Compaction.GetRevision())
 		resp := &pb.CompactionResponse{Header: &pb.ResponseHeader{Revision: s.kv.Rev()}}
 		return &applyResult{resp: resp, err: txn.StoreError(err), physc: ch}
+	case r.LeaseGrant != nil || r.LeaseRevoke != nil || r.LeaseCheckpoint != nil:
+		return s.applyLease(r)
 	case r.ClusterMemberAttrSet != nil:
 		s.applyMemberAttrs(r.ClusterMemberAttrSet)
 		return &applyResult{}

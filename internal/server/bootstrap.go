@@ -81,7 +81,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		be.Close()
 		return nil, err
 	}
-	s.kv = mvcc.NewStore(lg, be, mvcc.StoreConfig{})
+	s.kv = s.newWatchableStore(lg, be, mvcc.StoreConfig{})
+	if err := s.newLessor(ctx); err != nil {
+		s.kv.Close()
+		be.Close()
+		return nil, fmt.Errorf("open lessor: %w", err)
+	}
 	s.applyWait = newIndexWaiter(s.consistIndex.Load())
 	s.reqIDs = newIDGenerator(s.id, time.Now())
 	s.r = raftnode.New(raftnode.Config{

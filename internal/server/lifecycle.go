@@ -30,6 +30,7 @@ func (s *Server) Start() {
 	go s.readLoop()
 	go s.purgeLoop()
 	go s.publish()
+	s.startLease()
 	go func() {
 		select {
 		case err := <-s.r.Err():
@@ -91,6 +92,12 @@ func (s *Server) Stop() {
 		close(s.stopping)
 		s.r.Stop()
 		s.wg.Wait()
+		// Only now that the apply loop has ended (it may have been taking a
+		// snapshot) is the WAL closed.
+		if err := s.storage.Close(); err != nil {
+			s.lg.Warn("failed to close the WAL", "error", err)
+		}
+		s.lessor.Stop()
 		if err := s.kv.Close(); err != nil {
 			s.lg.Warn("failed to close the store", "error", err)
 		}

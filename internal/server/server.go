@@ -25,6 +25,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 
 	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/lease"
 	"github.com/etcdgo/etcd/internal/mvcc"
 	"github.com/etcdgo/etcd/internal/raftnode"
 )
@@ -58,6 +59,9 @@ type Config struct {
 	BackendBatchInterval   time.Duration
 	BackendBatchLimit      int
 	UnsafeNoFsync          bool
+	// LeaseCheckpointInterval is how often long leases are checkpointed
+	// (lease.DefaultCheckpointInterval if 0).
+	LeaseCheckpointInterval time.Duration
 }
 
 // Server is one running member.
@@ -74,6 +78,10 @@ type Server struct {
 
 	be backend.Backend
 	kv *mvcc.Store
+	// watchable is kv with its watch layer (watch.go).
+	watchable *mvcc.WatchableStore
+	// lessor holds the leases; see lease.go and lease_apply.go.
+	lessor lease.Lessor
 
 	w         *waitRegistry
 	reqIDs    *idGenerator

@@ -67,8 +67,11 @@ func Range(ctx context.Context, rv mvcc.ReadView, r *pb.RangeRequest) (*pb.Range
 		resp.More = true
 	}
 	if r.GetKeysOnly() {
+		// etcd v3.7 answers keys_only from its key index alone unless it
+		// sorts by value, so such answers carry no lease either.
+		keepLease := r.GetSortTarget() == pb.RangeRequest_VALUE
 		for i, kv := range kvs {
-			kvs[i] = withoutValue(kv)
+			kvs[i] = withoutValue(kv, keepLease)
 		}
 	}
 	resp.Kvs = kvs
@@ -140,14 +143,17 @@ func sortKVs(kvs []*mvccpb.KeyValue, target pb.RangeRequest_SortTarget, order pb
 
 // withoutValue returns a copy of kv without its value (the store's kv may be
 // shared, so it is not modified).
-func withoutValue(kv *mvccpb.KeyValue) *mvccpb.KeyValue {
-	return &mvccpb.KeyValue{
+func withoutValue(kv *mvccpb.KeyValue, keepLease bool) *mvccpb.KeyValue {
+	out := &mvccpb.KeyValue{
 		Key:            kv.Key,
 		CreateRevision: kv.CreateRevision,
 		ModRevision:    kv.ModRevision,
 		Version:        kv.Version,
-		Lease:          kv.Lease,
 	}
+	if keepLease {
+		out.Lease = kv.Lease
+	}
+	return out
 }
 
 func compareInt64(a, b int64) int {

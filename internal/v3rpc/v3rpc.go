@@ -15,6 +15,7 @@ import (
 	"google.golang.org/grpc/keepalive"
 
 	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/mvcc"
 )
 
 // Member is what the gRPC services need of a running member.
@@ -31,6 +32,8 @@ type Member interface {
 	Header() *pb.ResponseHeader
 	StorageVersion() string
 	Backend() backend.Backend
+	// Watchable is the member's store, for the Watch service.
+	Watchable() *mvcc.WatchableStore
 }
 
 // Config tunes the gRPC server.
@@ -41,6 +44,9 @@ type Config struct {
 	MaxRequestBytes uint
 	// MaxTxnOps is --max-txn-ops.
 	MaxTxnOps uint
+	// WatchProgressNotifyInterval is how often watchers that asked for
+	// progress notifications get one (0: etcd's 10 minutes).
+	WatchProgressNotifyInterval time.Duration
 }
 
 // grpcOverheadBytes is the margin above MaxRequestBytes that gRPC accepts.
@@ -58,8 +64,8 @@ func NewServer(m Member, cfg Config) *grpc.Server {
 	pb.RegisterKVServer(gs, &kvServer{m: m, maxTxnOps: int(cfg.MaxTxnOps)})
 	pb.RegisterMaintenanceServer(gs, &maintenanceServer{m: m})
 	pb.RegisterClusterServer(gs, &clusterServer{m: m})
-	pb.RegisterWatchServer(gs, pb.UnimplementedWatchServer{})
-	pb.RegisterLeaseServer(gs, pb.UnimplementedLeaseServer{})
+	pb.RegisterWatchServer(gs, newWatchServer(m, cfg))
+	registerLease(gs, m)
 	pb.RegisterAuthServer(gs, pb.UnimplementedAuthServer{})
 	return gs
 }

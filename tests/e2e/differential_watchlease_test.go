@@ -1,13 +1,6 @@
-//go:build issue3
-
-// Ready-made differential checks for issue 3 (Watch and Lease). Our member
-// answers the Watch and Lease services with codes.Unimplemented until that
-// issue lands, so these checks are kept out of the default build; run them
-// against the official etcd v3.7.3 with
-//
-//	cd tests && go test -count=1 -tags issue3 ./e2e/ -run Differential
-//
-// and drop the build tag once Watch and Lease are served.
+// Differential checks of Watch and Lease against the official etcd v3.7.3:
+// lease grant/attach/revoke sequences, and watches replaying the whole
+// history (also from below a compaction), compared response by response.
 
 package e2e
 
