@@ -1,12 +1,9 @@
 package e2e
 
 import (
-	"fmt"
 	"net/url"
 	"strconv"
 	"testing"
-
-	clientv3 "go.etcd.io/etcd/client/v3"
 
 	"github.com/etcdgo/etcd/tests/framework"
 )
@@ -33,32 +30,9 @@ func TestDataDirSwap(t *testing.T) {
 	oursOnTheirs := framework.StartMember(t, framework.MemberConfig{
 		Name: src.theirs.Name, DataDir: src.theirs.DataDir, PeerPort: peerPort(t, src.theirs),
 	})
+	// The official etcd on our data dir is the reference for ours on its.
 	d := newDiffer(t, theirsOnOurs.Client(t), oursOnTheirs.Client(t))
-	checkSwapped(t, d, src)
-}
-
-// checkSwapped compares the two swapped members with each other and with
-// the history's revision, compaction and key count.
-func checkSwapped(t *testing.T, d *differ, src *snapshotSource) {
-	t.Helper()
-	all := d.do("get all", clientv3.OpGet("", clientv3.WithPrefix()))
-	if g := all.Get(); g == nil || g.Header.Revision != src.cur || g.Count != src.live {
-		t.Fatalf("official etcd on our data dir answers %v; want revision %d and %d keys", g, src.cur, src.live)
-	}
-	for r := src.compactAt; r <= src.cur; r++ {
-		d.do(fmt.Sprintf("get all at rev %d", r), clientv3.OpGet("", clientv3.WithPrefix(), clientv3.WithRev(r)))
-	}
-	before := d.refErrors
-	d.do("get below the compaction", clientv3.OpGet("", clientv3.WithPrefix(), clientv3.WithRev(src.compactAt-1)))
-	if d.refErrors == before {
-		t.Errorf("official etcd on our data dir serves revision %d, below the compaction at %d", src.compactAt-1, src.compactAt)
-	}
-	if h := d.hashKV(0); h.CompactRevision != src.compactAt || h.HashRevision != src.cur {
-		t.Errorf("official etcd on our data dir: hashkv compact_revision %d, hash_revision %d; want %d, %d", h.CompactRevision, h.HashRevision, src.compactAt, src.cur)
-	}
-	d.hashKV(src.cur)
-	d.do("next write", clientv3.OpPut("swapped", "write"))
-	d.do("read it back", clientv3.OpGet("swapped"))
+	checkRestored(t, d, oursOnTheirs.Client(t), src)
 	if d.diffs != 0 {
 		t.Errorf("%d of %d steps differed between official etcd on our data dir and ours on its", d.diffs, d.steps)
 	}
