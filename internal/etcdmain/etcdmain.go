@@ -23,6 +23,7 @@ import (
 	"github.com/etcdgo/etcd/internal/connmux"
 	"github.com/etcdgo/etcd/internal/logging"
 	"github.com/etcdgo/etcd/internal/server"
+	"github.com/etcdgo/etcd/internal/v1http"
 	"github.com/etcdgo/etcd/internal/v3rpc"
 )
 
@@ -136,7 +137,9 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		MaxTxnOps:                   cfg.MaxTxnOps,
 		WatchProgressNotifyInterval: cfg.WatchProgressNotifyInterval,
 	})
-	m.http = &http.Server{Handler: clientHandler(srv), ReadHeaderTimeout: 10 * time.Second}
+	v1 := v1http.New(srv, v1http.Config{MaxRequestBytes: cfg.MaxRequestBytes})
+	m.http = &http.Server{Handler: clientHandler(srv, v1), ReadHeaderTimeout: 10 * time.Second}
+	m.http.RegisterOnShutdown(v1.Close)
 	for _, l := range clientLns {
 		mux := connmux.New(l)
 		m.muxes = append(m.muxes, mux)

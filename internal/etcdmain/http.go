@@ -10,13 +10,16 @@ import (
 	"go.etcd.io/etcd/api/v3/version"
 
 	"github.com/etcdgo/etcd/internal/server"
+	"github.com/etcdgo/etcd/internal/v1http"
 )
 
 // healthTimeout bounds the linearizable read behind /health.
 const healthTimeout = 5 * time.Second
 
-// clientHandler serves the HTTP endpoints of the client URLs.
-func clientHandler(srv *server.Server) http.Handler {
+// clientHandler serves the HTTP endpoints of the client URLs: the v1 API
+// (v1, whose paths are routed unmodified, as it normalises keys itself),
+// /version and /health.
+func clientHandler(srv *server.Server, v1 *v1http.Handler) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/version", versionHandler(srv))
 	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
@@ -37,7 +40,13 @@ func clientHandler(srv *server.Server) http.Handler {
 		}
 		json.NewEncoder(w).Encode(map[string]string{"health": health, "reason": reason})
 	})
-	return mux
+	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
+		if v1http.Handles(r.URL.Path) {
+			v1.ServeHTTP(w, r)
+			return
+		}
+		mux.ServeHTTP(w, r)
+	})
 }
 
 // peerHandler serves the peer URLs until the peer transport exists.
