@@ -6,7 +6,6 @@ import (
 	"fmt"
 	"io"
 	"log/slog"
-	"net/url"
 	"os"
 	"path/filepath"
 	"testing"
@@ -20,6 +19,7 @@ import (
 	"github.com/etcdgo/etcd/internal/mvcc"
 	"github.com/etcdgo/etcd/internal/schema"
 	"github.com/etcdgo/etcd/internal/server"
+	"github.com/etcdgo/etcd/internal/server/servertest"
 )
 
 func quietLogger() *slog.Logger {
@@ -125,42 +125,9 @@ func (m memberSpec) restoreConfig(snapPath, dataDir string) RestoreConfig {
 // has published itself.
 func startServer(t *testing.T, m memberSpec, dataDir string) *server.Server {
 	t.Helper()
-	u, err := url.Parse(m.peerURL)
-	if err != nil {
-		t.Fatal(err)
-	}
-	s, err := server.New(context.Background(), server.Config{
-		Logger:                 quietLogger(),
-		Name:                   m.name,
-		DataDir:                dataDir,
-		ClientURLs:             []string{"http://127.0.0.1:0"},
-		PeerURLs:               []string{m.peerURL},
-		InitialCluster:         map[string][]url.URL{m.name: {*u}},
-		InitialClusterState:    "new",
-		InitialClusterToken:    "ignored-on-restart",
-		SnapshotCount:          10000,
-		SnapshotCatchUpEntries: 5000,
-		TickInterval:           10 * time.Millisecond,
-		ElectionTicks:          10,
-		MaxRequestBytes:        1.5 * 1024 * 1024,
-		MaxTxnOps:              128,
-		MaxSnapFiles:           5,
-		MaxWALFiles:            5,
-		BackendBatchInterval:   10 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatalf("start member on restored data dir: %v", err)
-	}
-	s.Start()
-	t.Cleanup(s.Stop)
-	select {
-	case <-s.ReadyNotify():
-	case <-s.StopNotify():
-		t.Fatal("member stopped before it was ready")
-	case <-time.After(30 * time.Second):
-		t.Fatal("member not ready after 30s")
-	}
-	return s
+	cfg := servertest.Config(t, m.name, dataDir, m.peerURL)
+	cfg.InitialClusterToken = "ignored-on-restart"
+	return servertest.Start(t, cfg)
 }
 
 func ctx(t *testing.T) context.Context {

@@ -5,11 +5,9 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"log/slog"
 	"net"
 	"net/http"
 	"net/http/httptest"
-	"net/url"
 	"regexp"
 	"strings"
 	"testing"
@@ -18,6 +16,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 
 	"github.com/etcdgo/etcd/internal/server"
+	"github.com/etcdgo/etcd/internal/server/servertest"
 )
 
 // startServer starts a single in-process member on free ports and waits
@@ -30,39 +29,10 @@ func startServer(t *testing.T) *server.Server {
 	}
 	peer := "http://" + l.Addr().String()
 	l.Close()
-	u, _ := url.Parse(peer)
-	s, err := server.New(context.Background(), server.Config{
-		Logger:                 slog.New(slog.NewTextHandler(io.Discard, nil)),
-		Name:                   "m0",
-		DataDir:                t.TempDir(),
-		ClientURLs:             []string{"http://127.0.0.1:4001"},
-		PeerURLs:               []string{peer},
-		InitialCluster:         map[string][]url.URL{"m0": {*u}},
-		InitialClusterState:    "new",
-		InitialClusterToken:    "v1http-test",
-		SnapshotCount:          10000,
-		SnapshotCatchUpEntries: 5000,
-		TickInterval:           10 * time.Millisecond,
-		ElectionTicks:          10,
-		MaxRequestBytes:        1.5 * 1024 * 1024,
-		MaxTxnOps:              128,
-		MaxSnapFiles:           5,
-		MaxWALFiles:            5,
-		BackendBatchInterval:   10 * time.Millisecond,
-	})
-	if err != nil {
-		t.Fatalf("start member: %v", err)
-	}
-	s.Start()
-	t.Cleanup(s.Stop)
-	select {
-	case <-s.ReadyNotify():
-	case <-s.StopNotify():
-		t.Fatal("member stopped before it was ready")
-	case <-time.After(30 * time.Second):
-		t.Fatal("member not ready after 30s")
-	}
-	return s
+	cfg := servertest.Config(t, "m0", t.TempDir(), peer)
+	cfg.ClientURLs = []string{"http://127.0.0.1:4001"}
+	cfg.InitialClusterToken = "v1http-test"
+	return servertest.Start(t, cfg)
 }
 
 // newTestAPI serves the v1 API of a fresh member with httptest.
