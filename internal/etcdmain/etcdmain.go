@@ -114,8 +114,8 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 	m.srv = srv
 	srv.Start()
 
-	// Peers: the transport of a later issue mounts here; until then the peer
-	// ports answer /version.
+	// Peers: raft's transport and /version. They serve before the member is
+	// ready: publishing itself needs a leader, which needs the peers.
 	for _, l := range peerLns {
 		hs := &http.Server{Handler: peerHandler(srv), ReadHeaderTimeout: 10 * time.Second}
 		m.peers = append(m.peers, hs)
@@ -179,7 +179,9 @@ func (m *member) close() {
 		m.http.Shutdown(ctx)
 	}
 	for _, p := range m.peers {
-		p.Shutdown(ctx)
+		// Peer streams are long-lived GETs that a graceful shutdown would
+		// wait for until the deadline: cut them.
+		p.Close()
 	}
 	for _, mux := range m.muxes {
 		mux.Close()

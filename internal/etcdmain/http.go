@@ -49,10 +49,13 @@ func clientHandler(srv *server.Server, v1 *v1http.Handler) http.Handler {
 	})
 }
 
-// peerHandler serves the peer URLs until the peer transport exists.
+// peerHandler serves the peer URLs: raft's transport under /raft and /version.
 func peerHandler(srv *server.Server) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/version", versionHandler(srv))
+	raft := srv.PeerHandler()
+	mux.Handle("/raft", raft)
+	mux.Handle("/raft/", raft)
 	return mux
 }
 

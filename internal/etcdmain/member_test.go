@@ -35,7 +35,9 @@ type testMember struct {
 	logPath   string
 	clientURL string
 	peerURL   string
-	extra     []string
+	// cluster is --initial-cluster; empty: this member alone.
+	cluster string
+	extra   []string
 
 	cancel context.CancelFunc
 	done   chan error
@@ -73,6 +75,10 @@ func startMember(t *testing.T, extra ...string) *testMember {
 }
 
 func (m *testMember) args() []string {
+	cluster := m.cluster
+	if cluster == "" {
+		cluster = m.name + "=" + m.peerURL
+	}
 	args := []string{
 		"--name", m.name,
 		"--data-dir", m.dataDir,
@@ -80,7 +86,7 @@ func (m *testMember) args() []string {
 		"--advertise-client-urls", m.clientURL,
 		"--listen-peer-urls", m.peerURL,
 		"--initial-advertise-peer-urls", m.peerURL,
-		"--initial-cluster", m.name + "=" + m.peerURL,
+		"--initial-cluster", cluster,
 		"--heartbeat-interval", "10",
 		"--election-timeout", "100",
 		"--log-outputs", m.logPath,
@@ -91,6 +97,13 @@ func (m *testMember) args() []string {
 // start runs the member (again, after stop) and waits until a linearizable
 // Get succeeds.
 func (m *testMember) start() {
+	m.t.Helper()
+	m.waitReady(m.launch())
+}
+
+// launch runs the member (again, after stop) without waiting for it and
+// returns the length of its log before.
+func (m *testMember) launch() int {
 	t := m.t
 	t.Helper()
 	cfg, err := config.Parse(m.args(), nil)
@@ -113,7 +126,15 @@ func (m *testMember) start() {
 		t.Fatalf("create client: %v", err)
 	}
 	m.cli = cli
+	return logStart
+}
 
+// waitReady waits until a linearizable Get succeeds and the member logged
+// that it is ready after log offset logStart.
+func (m *testMember) waitReady(logStart int) {
+	t := m.t
+	t.Helper()
+	cli := m.cli
 	deadline := time.Now().Add(startTimeout)
 	for {
 		select {

@@ -89,14 +89,29 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	}
 	s.applyWait = newIndexWaiter(s.consistIndex.Load())
 	s.reqIDs = newIDGenerator(s.id, time.Now())
+	peers := s.cluster.Members()
+	if len(peers) == 0 {
+		// Bootstrapping: the members join the cluster through the first
+		// conf changes, but raft must reach them from the start.
+		peers = InitialMembers(cfg.InitialCluster, cfg.InitialClusterToken)
+	}
+	// The transport delivers to s.r, so it starts talking only once s.r is
+	// set (AddPeer starts the peers' goroutines).
+	s.transport = s.newTransport(snapDir)
 	s.r = raftnode.New(raftnode.Config{
 		Logger:       lg,
 		Node:         node,
 		RaftStorage:  s.raftStorage,
 		Storage:      s.storage,
+		Transport:    s.transport,
 		TickInterval: cfg.TickInterval,
 		ID:           s.id,
 	})
+	for _, m := range peers {
+		if m.ID != s.id {
+			s.transport.AddPeer(m.ID, m.PeerURLs)
+		}
+	}
 	return s, nil
 }
 

@@ -17,9 +17,11 @@ func (s *Server) applyConfChange(e *raftpb.Entry, replay bool) (uint64, *applyRe
 	if err := proto.Unmarshal(e.GetData(), cc); err != nil {
 		return 0, nil, fmt.Errorf("decode conf change at index %d: %w", e.GetIndex(), err)
 	}
+	var m *Member
 	switch cc.GetType() {
 	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode, raftpb.ConfChangeType_ConfChangeUpdateNode:
-		m, err := schema.UnmarshalMember(cc.GetNodeId(), cc.GetContext())
+		var err error
+		m, err = schema.UnmarshalMember(cc.GetNodeId(), cc.GetContext())
 		if err != nil {
 			return 0, nil, fmt.Errorf("decode member of conf change at index %d: %w", e.GetIndex(), err)
 		}
@@ -40,6 +42,7 @@ func (s *Server) applyConfChange(e *raftpb.Entry, replay bool) (uint64, *applyRe
 		}
 	}
 	s.confState = s.r.ApplyConfChange(cc)
+	s.applyConfChangeToTransport(cc, m)
 	if !replay {
 		tx := s.be.BatchTx()
 		tx.Lock()

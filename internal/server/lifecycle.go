@@ -92,6 +92,9 @@ func (s *Server) Stop() {
 		close(s.stopping)
 		s.r.Stop()
 		s.wg.Wait()
+		// Raft is stopped: nothing sends anymore, and peers' requests still
+		// being served are cut short.
+		s.transport.Stop()
 		// Only now that the apply loop has ended (it may have been taking a
 		// snapshot) is the WAL closed.
 		if err := s.storage.Close(); err != nil {

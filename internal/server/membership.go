@@ -121,6 +121,12 @@ func (c *cluster) remove(id uint64) {
 	c.removed[id] = true
 }
 
+func (c *cluster) isRemoved(id uint64) bool {
+	c.mu.RLock()
+	defer c.mu.RUnlock()
+	return c.removed[id]
+}
+
 func (c *cluster) setAttributes(id uint64, name string, clientURLs []string) *Member {
 	c.mu.Lock()
 	defer c.mu.Unlock()

@@ -27,6 +27,7 @@ import (
 	"github.com/etcdgo/etcd/internal/backend"
 	"github.com/etcdgo/etcd/internal/lease"
 	"github.com/etcdgo/etcd/internal/mvcc"
+	"github.com/etcdgo/etcd/internal/rafthttp"
 	"github.com/etcdgo/etcd/internal/raftnode"
 )
 
@@ -73,6 +74,7 @@ type Server struct {
 	cluster *cluster
 
 	r           *raftnode.Node
+	transport   *rafthttp.Transport
 	raftStorage *raft.MemoryStorage
 	storage     *diskStorage
 

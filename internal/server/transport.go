@@ -1,0 +1,121 @@
+package server
+
+import (
+	"context"
+	"fmt"
+	"io"
+	"net/http"
+	"os"
+	"path/filepath"
+
+	"go.etcd.io/raft/v3"
+	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/rafthttp"
+)
+
+// newTransport creates the peer transport of the member. New adds the peers
+// known at start (the initial cluster when bootstrapping, the members of the
+// backend when restarting); the apply path adds those conf changes bring.
+func (s *Server) newTransport(snapDir string) *rafthttp.Transport {
+	return rafthttp.New(rafthttp.Config{
+		Logger:    s.lg,
+		ID:        s.id,
+		ClusterID: s.cluster.ID(),
+		URLs:      s.cfg.PeerURLs,
+		Raft:      s,
+		Snapshots: &snapStore{dir: snapDir, be: s.be},
+		OnRemoved: func() {
+			s.lg.Warn("this member was removed from the cluster; stopping")
+			go s.Stop()
+		},
+	})
+}
+
+// PeerHandler serves the peer protocol (the /raft paths) of the member.
+func (s *Server) PeerHandler() http.Handler { return s.transport.Handler() }
+
+// Process hands a message a peer sent to raft.
+func (s *Server) Process(ctx context.Context, m *raftpb.Message) error {
+	if s.IsIDRemoved(m.GetFrom()) {
+		return fmt.Errorf("message from removed member %x", m.GetFrom())
+	}
+	return s.r.Step(ctx, m)
+}
+
+// IsIDRemoved reports whether the member was removed from the cluster.
+func (s *Server) IsIDRemoved(id uint64) bool { return s.cluster.isRemoved(id) }
+
+// ReportUnreachable tells raft that a message to the member was lost.
+func (s *Server) ReportUnreachable(id uint64) { s.r.ReportUnreachable(id) }
+
+// ReportSnapshot tells raft how sending a snapshot to the member ended.
+func (s *Server) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
+	s.r.ReportSnapshot(id, status)
+}
+
+// applyConfChangeToTransport keeps the transport's peers in step with a
+// membership change.
+func (s *Server) applyConfChangeToTransport(cc *raftpb.ConfChange, m *Member) {
+	id := cc.GetNodeId()
+	if id == s.id {
+		return
+	}
+	switch cc.GetType() {
+	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode:
+		s.transport.AddPeer(id, m.PeerURLs)
+	case raftpb.ConfChangeType_ConfChangeUpdateNode:
+		s.transport.UpdatePeer(id, m.PeerURLs)
+	case raftpb.ConfChangeType_ConfChangeRemoveNode:
+		s.transport.RemovePeer(id)
+	}
+}
+
+// snapStore is the rafthttp.SnapshotStore of a member: outgoing snapshots
+// stream the current backend, incoming ones land in
+// <snapdir>/<index as %016x>.snap.db.
+type snapStore struct {
+	dir string
+	be  backend.Backend
+}
+
+// Open streams a consistent copy of the backend. The copy is the state as of
+// now, which covers at least the snapshot's index.
+func (st *snapStore) Open(index uint64) (io.ReadCloser, int64, error) {
+	sn := st.be.Snapshot()
+	size := sn.Size()
+	pr, pw := io.Pipe()
+	go func() {
+		defer sn.Close()
+		_, err := sn.WriteTo(pw)
+		pw.CloseWithError(err)
+	}()
+	return pr, size, nil
+}
+
+// Save writes the db to a temporary file, syncs it and renames it into place,
+// so that only a complete db ever carries the final name.
+func (st *snapStore) Save(index uint64, r io.Reader) (string, error) {
+	path := filepath.Join(st.dir, fmt.Sprintf("%016x.snap.db", index))
+	f, err := os.CreateTemp(st.dir, fmt.Sprintf("%016x.snap.db.*.tmp", index))
+	if err != nil {
+		return "", fmt.Errorf("create snapshot db: %w", err)
+	}
+	tmp := f.Name()
+	_, err = io.Copy(f, r)
+	if err == nil {
+		err = f.Sync()
+	}
+	if cerr := f.Close(); err == nil {
+		err = cerr
+	}
+	if err == nil {
+		err = os.Rename(tmp, path)
+	}
+	if err != nil {
+		os.Remove(tmp)
+		return "", fmt.Errorf("save snapshot db %016x: %w", index, err)
+	}
+	return path, nil
+}
