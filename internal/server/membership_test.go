@@ -54,3 +54,18 @@ func TestMemberIDDependsOnURLsAndToken(t *testing.T) {
 		t.Errorf("the order of the member IDs changed the cluster ID")
 	}
 }
+
+// TestProcfileIDs: the members of etcd's Procfile cluster get the IDs etcd's
+// documentation shows for them (infra1 is 8211f1d0f64f3269).
+func TestProcfileIDs(t *testing.T) {
+	want := map[string]uint64{
+		"http://127.0.0.1:12380": 0x8211f1d0f64f3269,
+		"http://127.0.0.1:22380": 0x91bc3c398fb3c146,
+		"http://127.0.0.1:32380": 0xfd422379fda50e48,
+	}
+	for peer, id := range want {
+		if got := MemberID([]string{peer}, "etcd-cluster-1", nil); got != id {
+			t.Errorf("MemberID(%s, etcd-cluster-1) = %x, want %x", peer, got, id)
+		}
+	}
+}
