@@ -264,3 +264,20 @@ func TestClusterWithoutQuorumFailsWrites(t *testing.T) {
 		t.Fatal("a put without quorum did not return after its context expired")
 	}
 }
+
+// TestClusterLeaderHandsOffOnStop: a leader stopped gracefully hands its
+// leadership to a follower first, as etcd does, instead of leaving the
+// others to wait out an election timeout.
+func TestClusterLeaderHandsOffOnStop(t *testing.T) {
+	ms := startCluster(t, 3)
+	lead := leaderOf(t, ms)
+	old := ms[lead]
+	before := old.logLen()
+	old.stop()
+	if !strings.Contains(old.log()[before:], "leadership transfer finished") {
+		t.Fatalf("the stopped leader %s did not hand off its leadership; its log:\n%s", old.name, old.log()[before:])
+	}
+	if newLead := leaderOf(t, ms); ms[newLead] == old {
+		t.Fatalf("the stopped member %s is still the leader", old.name)
+	}
+}

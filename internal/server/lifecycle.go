@@ -89,6 +89,7 @@ func clusterVersion() string {
 // and from any goroutine.
 func (s *Server) Stop() {
 	s.stopOnce.Do(func() {
+		s.transferLeadershipOnStop()
 		close(s.stopping)
 		s.r.Stop()
 		s.wg.Wait()
@@ -110,4 +111,35 @@ func (s *Server) Stop() {
 		close(s.done)
 	})
 	<-s.done
+}
+
+// transferLeadershipOnStop hands leadership to the most up-to-date voter
+// before a leader stops, as etcd does, so that the others need not wait out an
+// election timeout. It waits at most one election timeout.
+func (s *Server) transferLeadershipOnStop() {
+	if s.r.Leader() != s.id {
+		return
+	}
+	var target, best uint64
+	for id, pr := range s.r.Status().Progress {
+		if id != s.id && !pr.IsLearner && pr.Match >= best {
+			target, best = id, pr.Match
+		}
+	}
+	if target == 0 {
+		return
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), time.Duration(s.cfg.ElectionTicks)*s.cfg.TickInterval)
+	defer cancel()
+	s.lg.Info("leadership transfer starting", "local-member-id", fmt.Sprintf("%x", s.id), "transferee", fmt.Sprintf("%x", target))
+	s.r.TransferLeadership(ctx, s.id, target)
+	for lead := s.r.Leader(); lead == s.id || lead == 0; lead = s.r.Leader() {
+		select {
+		case <-ctx.Done():
+			s.lg.Warn("leadership transfer timed out; stopping anyway", "transferee", fmt.Sprintf("%x", target))
+			return
+		case <-time.After(s.cfg.TickInterval):
+		}
+	}
+	s.lg.Info("leadership transfer finished", "new-leader", fmt.Sprintf("%x", s.r.Leader()))
 }
