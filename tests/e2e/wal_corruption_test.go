@@ -1,6 +1,7 @@
 package e2e
 
 import (
+	"bytes"
 	"context"
 	"os"
 	"path/filepath"
@@ -84,13 +85,18 @@ func TestWALCorruptionRefused(t *testing.T) {
 	if err != nil {
 		t.Fatal(err)
 	}
-	// Flip a byte inside a record well before the end of the log.
-	off := lastNonZero(t, f) / 3
-	b := make([]byte, 1)
-	if _, err := f.ReadAt(b, off); err != nil {
+	// Flip a byte inside the value of an early put: entry data, which the
+	// record's CRC covers (a byte of frame padding would not be noticed).
+	data, err := os.ReadFile(seg)
+	if err != nil {
 		t.Fatal(err)
 	}
-	b[0] ^= 0xff
+	at := bytes.Index(data, bytes.Repeat([]byte("x"), 100))
+	if at < 0 || int64(at) > lastNonZero(t, f)/2 {
+		t.Fatalf("no early put value found in %s", seg)
+	}
+	off := int64(at + 50)
+	b := []byte{data[off] ^ 0xff}
 	if _, err := f.WriteAt(b, off); err != nil {
 		t.Fatal(err)
 	}
