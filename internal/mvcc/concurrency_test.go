@@ -92,23 +92,7 @@ func TestStoreConcurrent(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if rev := s.Rev() - 20; rev > s.FirstRev() {
-				if _, err := s.Compact(rev); err != nil && !errors.Is(err, ErrCompacted) {
-					t.Error(err)
-					return
-				}
-			}
-			if _, err := s.HashByRev(0); err != nil {
-				t.Error(err)
-				return
-			}
-		}
+		compactAndHashUntil(s, 20, stop, func(err error) { t.Error(err) })
 	}()
 	wg.Wait()
 	if s.Rev() != writes+1 {

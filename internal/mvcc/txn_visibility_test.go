@@ -244,24 +244,7 @@ func TestReadersNeverSeePartialTxn(t *testing.T) {
 	wg.Add(1)
 	go func() {
 		defer wg.Done()
-		for {
-			select {
-			case <-stop:
-				return
-			default:
-			}
-			if rev := s.Rev() - 5; rev > s.FirstRev() {
-				if _, err := s.Compact(rev); err != nil && !errors.Is(err, ErrCompacted) {
-					errc <- err
-					return
-				}
-			}
-			if _, err := s.HashByRev(0); err != nil {
-				errc <- err
-				return
-			}
-			runtime.Gosched()
-		}
+		compactAndHashUntil(s, 5, stop, func(err error) { errc <- err })
 	}()
 	wg.Wait()
 	close(errc)
