@@ -64,6 +64,12 @@ type Config struct {
 	CommitGate sync.Locker
 	// UnsafeNoFsync disables fsync on commit (bolt NoSync and NoGrowSync).
 	UnsafeNoFsync bool
+	// OnCommit, when set, gets the duration of every bolt commit (the
+	// member's etcd_disk_backend_commit_duration_seconds).
+	OnCommit func(time.Duration)
+	// LockTimeout bounds the wait for the file lock another process holds
+	// (etcdutl's --timeout); 0 waits forever.
+	LockTimeout time.Duration
 }
 
 // Backend is a bbolt database with batched writes and concurrent read views.
@@ -86,6 +92,11 @@ type Backend interface {
 	// Defrag rewrites the file compactly: copies everything into a new file
 	// and swaps it in. Writers wait; readers keep going; nothing is lost.
 	Defrag() error
+	// Replace renames the db file at path over the backend's own and makes
+	// it the backend's contents, dropping uncommitted writes. afterSwap runs
+	// on the new contents before any commit can happen. Views opened before
+	// keep reading the old file.
+	Replace(path string, afterSwap func(tx UnsafeReader)) error
 	// Close commits pending writes, stops the committer goroutine and closes
 	// the file once every open view and snapshot has been released.
 	Close() error

@@ -18,6 +18,7 @@ func boltOptions(cfg *Config) *bolt.Options {
 		NoSync:          cfg.UnsafeNoFsync,
 		NoGrowSync:      cfg.UnsafeNoFsync,
 		MmapFlags:       mmapFlags,
+		Timeout:         cfg.LockTimeout,
 	}
 }
 

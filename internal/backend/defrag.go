@@ -8,6 +8,8 @@ import (
 	"time"
 
 	bolt "go.etcd.io/bbolt"
+
+	"github.com/etcdgo/etcd/internal/failpoint"
 )
 
 // defragLimit is how many keys are copied per commit of the new file.
@@ -32,6 +34,7 @@ func (b *backend) Defrag() error {
 	b.commitLocked(false)
 
 	oldH := b.h
+	failpoint.Hit("defragBeforeCopy")
 	tmpPath, err := b.writeCompactCopy(oldH)
 	if err != nil {
 		// Keep going on the old file.
@@ -42,6 +45,7 @@ func (b *backend) Defrag() error {
 		}
 		return fmt.Errorf("defrag: %w", err)
 	}
+	failpoint.Hit("defragBeforeRename")
 	if err := os.Rename(tmpPath, b.cfg.Path); err != nil {
 		_ = os.Remove(tmpPath)
 		if tx, berr := oldH.db.Begin(true); berr != nil {

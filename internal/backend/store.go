@@ -11,6 +11,8 @@ import (
 	"time"
 
 	"github.com/google/btree"
+
+	"github.com/etcdgo/etcd/internal/failpoint"
 )
 
 // mmapSlack is head room kept between the estimated file size after a
@@ -184,12 +186,18 @@ func (b *backend) commitLocked(reopen bool) {
 		old = nil
 	}
 	start := time.Now()
+	failpoint.Hit("beforeCommit")
 	if err := t.tx.Commit(); err != nil {
 		b.lg.Error("bolt commit failed", "err", err)
 		panic(fmt.Sprintf("backend: bolt commit: %v", err))
 	}
-	if d := time.Since(start); d > time.Second {
+	failpoint.Hit("afterCommit")
+	d := time.Since(start)
+	if d > time.Second {
 		b.lg.Warn("slow bolt commit", "took", d)
+	}
+	if b.cfg.OnCommit != nil {
+		b.cfg.OnCommit(d)
 	}
 	t.tx = nil
 	t.pending.Store(0)

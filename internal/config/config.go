@@ -42,6 +42,7 @@ const (
 	DefaultAdvertiseClientURLs      = "http://localhost:2379"
 	DefaultInitialAdvertisePeerURLs = "http://localhost:2380"
 	DefaultInitialCluster           = DefaultName + "=" + DefaultInitialAdvertisePeerURLs
+	DefaultMetrics                  = "basic"
 
 	ClusterStateNew      = "new"
 	ClusterStateExisting = "existing"
@@ -77,6 +78,9 @@ type Config struct {
 	MaxSnapFiles      uint
 	MaxWALFiles       uint
 	MaxLearners       int
+	// StrictReconfigCheck rejects membership changes that could cost the
+	// cluster its quorum (--strict-reconfig-check, default true).
+	StrictReconfigCheck bool
 
 	LogLevel   string   // debug|info|warn|error (also dpanic|panic|fatal, as etcd)
 	Logger     string   // always "zap" (accepted for compatibility)
@@ -91,6 +95,12 @@ type Config struct {
 	BackendBatchLimit       int
 	InitialCorruptCheck     bool
 	EnablePprof             bool
+	// ListenMetricsURLs is --listen-metrics-urls: more URLs serving only
+	// /metrics and the health endpoints (none by default).
+	ListenMetricsURLs []url.URL
+	// Metrics is --metrics: "basic" (default) or "extensive", which adds
+	// the gRPC handling time histogram.
+	Metrics string
 
 	// JoinPeers are the peers given with the 2013-style -C flag, each
 	// normalised to "http://host:port".

@@ -45,6 +45,7 @@ type flagValues struct {
 	maxRequestBytes, maxTxnOps         uint
 	maxSnaps, maxWALs                  uint
 	maxLearners, expMaxLearners        int
+	strictReconfigCheck                bool
 
 	logLevel, logger string
 	logOutputs       stringsValue
@@ -54,6 +55,8 @@ type flagValues struct {
 	batchLimit             int
 	expInitialCorruptCheck bool
 	enablePprof            bool
+	listenMetrics          optionalURLsValue
+	metrics                string
 
 	version    bool
 	configFile string
@@ -108,6 +111,7 @@ func newFlagSet() (*flag.FlagSet, *flagValues) {
 	fs.UintVar(&v.maxTxnOps, "max-txn-ops", DefaultMaxTxnOps, "Maximum number of operations permitted in a transaction.")
 	fs.UintVar(&v.maxRequestBytes, "max-request-bytes", DefaultMaxRequestBytes, "Maximum client request size in bytes the server will accept.")
 	fs.IntVar(&v.maxLearners, "max-learners", DefaultMaxLearners, "Maximum number of learners that can be available in the cluster membership.")
+	fs.BoolVar(&v.strictReconfigCheck, "strict-reconfig-check", true, "Reject reconfiguration requests that would cause quorum loss.")
 	fs.IntVar(&v.expMaxLearners, "experimental-max-learners", DefaultMaxLearners, "Deprecated: use --max-learners.")
 
 	// clustering
@@ -124,6 +128,8 @@ func newFlagSet() (*flag.FlagSet, *flagValues) {
 
 	// misc
 	fs.BoolVar(&v.enablePprof, "enable-pprof", false, "Enable runtime profiling data via HTTP server at client URL + \"/debug/pprof/\".")
+	fs.StringVar(&v.metrics, "metrics", DefaultMetrics, "Set level of detail for exported metrics, specify 'extensive' to include server side grpc histogram metrics")
+	fs.Var(&v.listenMetrics, "listen-metrics-urls", "List of URLs to listen on for the /metrics and /health endpoints. For https, the client URL TLS info is used.")
 	fs.BoolVar(&v.unsafeNoFsync, "unsafe-no-fsync", false, "Disables fsync, unsafe, will cause data loss.")
 	fs.BoolVar(&v.expInitialCorruptCheck, "experimental-initial-corrupt-check", false, "Enable to check data corruption before serving any client/peer traffic.")
 	fs.BoolVar(&v.version, "version", false, "Print the version and exit.")
@@ -273,4 +279,16 @@ func (v *choiceValue) String() string {
 		return ""
 	}
 	return v.val
+}
+
+// optionalURLsValue is a urlsValue that may be empty (an empty string sets
+// no URL).
+type optionalURLsValue struct{ urlsValue }
+
+func (v *optionalURLsValue) Set(s string) error {
+	if strings.TrimSpace(s) == "" {
+		v.urls = nil
+		return nil
+	}
+	return v.urlsValue.Set(s)
 }

@@ -126,6 +126,7 @@ func (v *flagValues) toConfig(set map[string]bool) (*Config, error) {
 		MaxSnapFiles:                v.maxSnaps,
 		MaxWALFiles:                 v.maxWALs,
 		MaxLearners:                 v.maxLearners,
+		StrictReconfigCheck:         v.strictReconfigCheck,
 		LogLevel:                    v.logLevel,
 		Logger:                      v.logger,
 		LogOutputs:                  append([]string(nil), v.logOutputs...),
@@ -136,6 +137,8 @@ func (v *flagValues) toConfig(set map[string]bool) (*Config, error) {
 		BackendBatchLimit:           v.batchLimit,
 		InitialCorruptCheck:         v.expInitialCorruptCheck,
 		EnablePprof:                 v.enablePprof,
+		ListenMetricsURLs:           v.listenMetrics.urls,
+		Metrics:                     v.metrics,
 	}
 	if set["experimental-snapshot-catchup-entries"] {
 		if set["snapshot-catchup-entries"] {

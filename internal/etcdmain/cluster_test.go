@@ -16,9 +16,9 @@ import (
 const convergeTimeout = 20 * time.Second
 
 // startCluster starts n fresh members that bootstrap one static cluster
-// (--initial-cluster naming all of them), waits until every one of them
-// answers a linearizable read and stops them at cleanup.
-func startCluster(t *testing.T, n int) []*testMember {
+// (--initial-cluster naming all of them) with the extra flags, waits until
+// every one of them answers a linearizable read and stops them at cleanup.
+func startCluster(t *testing.T, n int, extra ...string) []*testMember {
 	t.Helper()
 	dir := t.TempDir()
 	ms := make([]*testMember, n)
@@ -31,6 +31,7 @@ func startCluster(t *testing.T, n int) []*testMember {
 			logPath:   filepath.Join(dir, fmt.Sprintf("etcd%d.log", i)),
 			clientURL: fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
 			peerURL:   fmt.Sprintf("http://127.0.0.1:%d", freePort(t)),
+			extra:     extra,
 		}
 		ic = append(ic, ms[i].name+"="+ms[i].peerURL)
 	}

@@ -48,6 +48,11 @@ func Run(ctx context.Context, cfg *config.Config) error {
 	case <-ctx.Done():
 		lg.Info("received signal; shutting down")
 	case <-e.srv.StopNotify():
+		if e.srv.Removed() {
+			// etcd exits with status 0 once removed from its cluster.
+			lg.Warn("the member has been permanently removed from the cluster")
+			return nil
+		}
 		return errors.New("the member stopped")
 	}
 	return nil
@@ -82,6 +87,7 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		closeAll(clientLns)
 		return nil, err
 	}
+	mx, hooks := newMetrics(cfg)
 	srv, err := server.New(ctx, server.Config{
 		Logger:                  lg,
 		Name:                    cfg.Name,
@@ -105,6 +111,9 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		BackendBatchLimit:       cfg.BackendBatchLimit,
 		UnsafeNoFsync:           cfg.UnsafeNoFsync,
 		LeaseCheckpointInterval: cfg.LeaseCheckpointInterval,
+		Hooks:                   hooks,
+		MaxLearners:             cfg.MaxLearners,
+		StrictReconfigCheck:     cfg.StrictReconfigCheck,
 	})
 	if err != nil {
 		closeAll(peerLns)
@@ -112,6 +121,8 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		return nil, err
 	}
 	m.srv = srv
+	mx.RegisterMember(memberMetrics{srv})
+	hc := &health{lg: lg, srv: srv, rec: mx.Etcd, timeout: reqTimeout(cfg)}
 	srv.Start()
 
 	// Peers: raft's transport and /version. They serve before the member is
@@ -120,6 +131,12 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		hs := &http.Server{Handler: peerHandler(srv), ReadHeaderTimeout: 10 * time.Second}
 		m.peers = append(m.peers, hs)
 		m.goServe(func() error { return hs.Serve(l) })
+	}
+
+	// As etcd, --listen-metrics-urls serve before the member is ready.
+	if err := m.serveMetrics(cfg, metricsHandler(mx, hc)); err != nil {
+		m.close()
+		return nil, err
 	}
 
 	select {
@@ -136,9 +153,12 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		MaxRequestBytes:             cfg.MaxRequestBytes,
 		MaxTxnOps:                   cfg.MaxTxnOps,
 		WatchProgressNotifyInterval: cfg.WatchProgressNotifyInterval,
+		UnaryInterceptors:           []grpc.UnaryServerInterceptor{mx.GRPC.UnaryServerInterceptor()},
+		StreamInterceptors:          []grpc.StreamServerInterceptor{mx.GRPC.StreamServerInterceptor()},
 	})
+	mx.GRPC.InitializeMetrics(m.grpc.GetServiceInfo())
 	v1 := v1http.New(srv, v1http.Config{MaxRequestBytes: cfg.MaxRequestBytes})
-	m.http = &http.Server{Handler: clientHandler(srv, v1), ReadHeaderTimeout: 10 * time.Second}
+	m.http = &http.Server{Handler: clientHandler(srv, v1, mx, hc), ReadHeaderTimeout: 10 * time.Second}
 	m.http.RegisterOnShutdown(v1.Close)
 	for _, l := range clientLns {
 		mux := connmux.New(l)
@@ -182,6 +202,9 @@ func (m *member) close() {
 		// Peer streams are long-lived GETs that a graceful shutdown would
 		// wait for until the deadline: cut them.
 		p.Close()
+	}
+	for _, c := range m.closers {
+		c()
 	}
 	for _, mux := range m.muxes {
 		mux.Close()

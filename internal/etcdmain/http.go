@@ -1,45 +1,24 @@
 package etcdmain
 
 import (
-	"context"
 	"encoding/json"
 	"net/http"
-	"time"
 
-	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/version"
 
+	"github.com/etcdgo/etcd/internal/metrics"
 	"github.com/etcdgo/etcd/internal/server"
 	"github.com/etcdgo/etcd/internal/v1http"
 )
 
-// healthTimeout bounds the linearizable read behind /health.
-const healthTimeout = 5 * time.Second
-
 // clientHandler serves the HTTP endpoints of the client URLs: the v1 API
 // (v1, whose paths are routed unmodified, as it normalises keys itself),
-// /version and /health.
-func clientHandler(srv *server.Server, v1 *v1http.Handler) http.Handler {
+// /version, /metrics, and /health, /livez and /readyz (health.go).
+func clientHandler(srv *server.Server, v1 *v1http.Handler, mx *metrics.Metrics, hc *health) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/version", versionHandler(srv))
-	mux.HandleFunc("/health", func(w http.ResponseWriter, r *http.Request) {
-		health, reason := "true", ""
-		if srv.Leader() == 0 {
-			health, reason = "false", "RAFT NO LEADER"
-		} else {
-			ctx, cancel := context.WithTimeout(r.Context(), healthTimeout)
-			_, err := srv.Range(ctx, &pb.RangeRequest{Key: []byte("health")})
-			cancel()
-			if err != nil {
-				health, reason = "false", "QGET ERROR:"+err.Error()
-			}
-		}
-		w.Header().Set("Content-Type", "application/json")
-		if health != "true" {
-			w.WriteHeader(http.StatusServiceUnavailable)
-		}
-		json.NewEncoder(w).Encode(map[string]string{"health": health, "reason": reason})
-	})
+	mux.Handle("/metrics", mx.Handler())
+	hc.install(mux)
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if v1http.Handles(r.URL.Path) {
 			v1.ServeHTTP(w, r)
@@ -56,6 +35,9 @@ func peerHandler(srv *server.Server) http.Handler {
 	raft := srv.PeerHandler()
 	mux.Handle("/raft", raft)
 	mux.Handle("/raft/", raft)
+	api := srv.PeerAPIHandler()
+	mux.Handle("/members", api)
+	mux.Handle("/members/", api)
 	return mux
 }
 

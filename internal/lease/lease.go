@@ -77,6 +77,10 @@ type Lessor interface {
 	// restart: attachments are not stored). Keys of unknown leases are
 	// logged and left alone.
 	RecoverKeys(ctx context.Context, rv KeyRanger) error
+	// Recover replaces every lease and attachment with the backend's and
+	// rv's, after the backend was replaced by a snapshot. A primary lessor
+	// stays primary and its leases expire extend from now.
+	Recover(ctx context.Context, rv KeyRanger, extend time.Duration) error
 	// ApplyChanges attaches and detaches keys after a KV write txn: a put
 	// moves the key to its lease (or to none), a delete detaches it.
 	// Called by the apply path with the txn's changes in order.

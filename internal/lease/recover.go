@@ -3,6 +3,7 @@ package lease
 import (
 	"context"
 	"fmt"
+	"time"
 
 	"github.com/etcdgo/etcd/internal/mvcc"
 	"github.com/etcdgo/etcd/internal/schema"
@@ -67,6 +68,48 @@ func (le *lessor) RecoverKeys(ctx context.Context, rv KeyRanger) error {
 	}
 	if attached > 0 {
 		le.lg.Info("reattached keys to their leases", "count", attached)
+	}
+	return nil
+}
+
+// Recover replaces the lessor's state with what the backend holds now, after
+// the backend was replaced by a snapshot from the leader: the leases are
+// reloaded from the lease bucket and the keys of rv attached to them. Leases
+// that no longer exist count as revoked for those waiting on them. A primary
+// lessor stays primary, its leases expiring extend from now.
+func (le *lessor) Recover(ctx context.Context, rv KeyRanger, extend time.Duration) error {
+	le.mu.Lock()
+	old := le.leaseMap
+	le.leaseMap = make(map[int64]*Lease)
+	le.itemMap = make(map[string]int64)
+	le.expiries = newExpiryQueue()
+	le.checkpoints = checkpointQueue{}
+	primary := le.isPrimary()
+	le.mu.Unlock()
+	if err := le.recoverLeases(); err != nil {
+		return err
+	}
+	le.mu.Lock()
+	for id, l := range old {
+		if _, ok := le.leaseMap[id]; !ok {
+			close(l.revokec)
+		} else {
+			// The waiters of a lease that lives on keep waiting on it.
+			le.leaseMap[id].revokec = l.revokec
+		}
+	}
+	le.mu.Unlock()
+	if err := le.RecoverKeys(ctx, rv); err != nil {
+		return err
+	}
+	if primary {
+		le.mu.Lock()
+		for _, l := range le.leaseMap {
+			l.refresh(extend)
+			le.expiries.registerOrUpdate(l.ID, l.getExpiry())
+			le.scheduleCheckpointIfNeeded(l)
+		}
+		le.mu.Unlock()
 	}
 	return nil
 }

@@ -5,6 +5,7 @@ import (
 	"encoding/binary"
 	"time"
 
+	"github.com/etcdgo/etcd/internal/failpoint"
 	"github.com/etcdgo/etcd/internal/schema"
 )
 
@@ -50,6 +51,7 @@ func (s *Store) Compact(rev int64) (<-chan struct{}, error) {
 	s.lg.Info("compacted key index", "revision", rev, "kept-revisions", len(keep))
 
 	prev := s.lastCompactDone
+	stop := s.compactStop
 	done := make(chan struct{})
 	s.lastCompactDone = done
 	s.wg.Add(1)
@@ -60,9 +62,11 @@ func (s *Store) Compact(rev int64) (<-chan struct{}, error) {
 		case <-prev:
 		case <-s.stopc:
 			return
+		case <-stop:
+			return
 		}
 		start := time.Now()
-		h, deleted, ok := s.deleteCompacted(rev, prevCompactRev, keep)
+		h, deleted, ok := s.deleteCompacted(stop, rev, prevCompactRev, keep)
 		if !ok {
 			s.lg.Info("compaction stopped by close", "revision", rev)
 			return
@@ -78,8 +82,8 @@ func (s *Store) Compact(rev int64) (<-chan struct{}, error) {
 
 // deleteCompacted deletes from the backend the revisions <= rev that are not
 // in keep, hashing what it scans as etcd does, and records the finished
-// compaction. ok is false if the store was closed first.
-func (s *Store) deleteCompacted(rev, prevCompactRev int64, keep map[Revision]struct{}) (h KeyValueHash, deleted int, ok bool) {
+// compaction. ok is false if the store was closed (or stop closed) first.
+func (s *Store) deleteCompacted(stop <-chan struct{}, rev, prevCompactRev int64, keep map[Revision]struct{}) (h KeyValueHash, deleted int, ok bool) {
 	end := make([]byte, 8)
 	binary.BigEndian.PutUint64(end, uint64(rev+1))
 	last := make([]byte, 17) // revision 0_0
@@ -109,16 +113,21 @@ func (s *Store) deleteCompacted(rev, prevCompactRev int64, keep map[Revision]str
 			// A physical compaction is answered when this returns: make it
 			// durable first.
 			s.b.ForceCommit()
+			failpoint.Hit("compactAfterSetFinishedCompact")
 			return hasher.hash(), deleted, true
 		}
 		last = schema.RevToBytes(schema.Revision{Main: r.Main, Sub: r.Sub + 1}, false)
 		tx.Unlock()
 		// Commit the deletions now rather than let them pile up in the
 		// write buffer.
+		failpoint.Hit("compactBeforeCommitBatch")
 		s.b.ForceCommit()
+		failpoint.Hit("compactAfterCommitBatch")
 		select {
 		case <-time.After(s.cfg.CompactionSleepInterval):
 		case <-s.stopc:
+			return KeyValueHash{}, deleted, false
+		case <-stop:
 			return KeyValueHash{}, deleted, false
 		}
 	}

@@ -71,6 +71,12 @@ func (hs *hashStorage) store(h KeyValueHash) {
 	}
 }
 
+func (hs *hashStorage) reset() {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	hs.hashes = nil
+}
+
 func (hs *hashStorage) get(rev int64) (KeyValueHash, bool) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
@@ -100,6 +106,8 @@ const hashRetries = 100
 
 // hashByRevNoCache computes the hash at rev from the backend.
 func (s *Store) hashByRevNoCache(rev int64) (KeyValueHash, error) {
+	s.restoreMu.RLock()
+	defer s.restoreMu.RUnlock()
 	for range hashRetries {
 		compactRev := s.compactMainRev.Load()
 		currentRev := s.currentRev.Load()

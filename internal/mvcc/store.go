@@ -72,6 +72,15 @@ type Store struct {
 	// lastCompactDone is closed when the latest background compaction ends.
 	lastCompactDone chan struct{}
 
+	// restoreMu is held for reading by every read transaction and watcher
+	// sync pass, and for writing by Restore while the backend's contents
+	// are swapped and the index rebuilt. A goroutine must not open a read
+	// transaction while it holds another.
+	restoreMu sync.RWMutex
+	// compactStop is closed to stop the background compactions of the
+	// current contents (by Restore; Close uses stopc).
+	compactStop chan struct{}
+
 	stopc     chan struct{}
 	closeOnce sync.Once
 	wg        sync.WaitGroup
@@ -98,6 +107,7 @@ func NewStore(lg *slog.Logger, b backend.Backend, cfg StoreConfig) *Store {
 		b:               b,
 		kvindex:         newTreeIndex(),
 		lastCompactDone: closedChan(),
+		compactStop:     make(chan struct{}),
 		stopc:           make(chan struct{}),
 	}
 	s.currentRev.Store(1)
@@ -108,7 +118,9 @@ func NewStore(lg *slog.Logger, b backend.Backend, cfg StoreConfig) *Store {
 	schema.CreateBuckets(tx)
 	tx.Unlock()
 
-	s.restore()
+	if scheduled, ok := s.restore(s.kvindex); ok {
+		s.resumeCompaction(scheduled)
+	}
 	return s
 }
 
@@ -118,8 +130,9 @@ func closedChan() chan struct{} {
 	return c
 }
 
-// restore rebuilds the index and revisions from the backend.
-func (s *Store) restore() {
+// restore rebuilds the index ti and the revisions from the backend. It
+// returns the revision of a compaction that was scheduled but not finished.
+func (s *Store) restore(ti *treeIndex) (scheduledRev int64, resume bool) {
 	tx := s.b.ReadTx()
 	finished, finishedFound := schema.UnsafeReadFinishedCompact(tx)
 	if finishedFound {
@@ -143,7 +156,7 @@ func (s *Store) restore() {
 			rev := Revision(schema.BytesToRev(k))
 			currentRev = rev.Main
 			tomb := schema.IsTombstone(k)
-			if ki := s.kvindex.unsafeKeyIndex(kv.Key); ki != nil {
+			if ki := ti.unsafeKeyIndex(kv.Key); ki != nil {
 				if tomb {
 					if err := ki.tombstone(rev); err != nil {
 						s.lg.Warn("restore: tombstone of a deleted key", "key", string(kv.Key), "revision", rev.String())
@@ -159,7 +172,7 @@ func (s *Store) restore() {
 			} else {
 				ki.restore(Revision{Main: kv.CreateRevision}, rev, kv.Version)
 			}
-			s.kvindex.unsafeInsert(ki)
+			ti.unsafeInsert(ki)
 		}
 		if len(keys) < restoreChunkKeys {
 			break
@@ -174,13 +187,16 @@ func (s *Store) restore() {
 	currentRev = max(currentRev, s.compactMainRev.Load(), scheduled)
 	s.currentRev.Store(currentRev)
 	s.lg.Info("mvcc store restored", "current-revision", currentRev,
-		"compact-revision", s.compactMainRev.Load(), "keys", s.kvindex.Len())
+		"compact-revision", s.compactMainRev.Load(), "keys", ti.Len())
+	return scheduled, scheduledFound && scheduled > s.compactMainRev.Load()
+}
 
-	if scheduledFound && scheduled > s.compactMainRev.Load() {
-		s.lg.Info("resuming scheduled compaction", "scheduled-compact-revision", scheduled)
-		if _, err := s.Compact(scheduled); err != nil {
-			s.lg.Warn("resuming scheduled compaction failed", "scheduled-compact-revision", scheduled, "error", err)
-		}
+// resumeCompaction runs again a compaction that was scheduled but did not
+// finish.
+func (s *Store) resumeCompaction(scheduled int64) {
+	s.lg.Info("resuming scheduled compaction", "scheduled-compact-revision", scheduled)
+	if _, err := s.Compact(scheduled); err != nil {
+		s.lg.Warn("resuming scheduled compaction failed", "scheduled-compact-revision", scheduled, "error", err)
 	}
 }
 

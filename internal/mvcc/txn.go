@@ -14,6 +14,7 @@ import (
 // Read opens a read transaction at the current revision. It never blocks on
 // writers.
 func (s *Store) Read() TxnRead {
+	s.restoreMu.RLock()
 	// Load the revision before taking the view: everything up to rev was
 	// published to the backend's views before rev was stored.
 	rev := s.currentRev.Load()
@@ -35,7 +36,10 @@ func (t *readTxn) Range(ctx context.Context, key, end []byte, ro RangeOptions) (
 	return t.s.rangeKeys(ctx, t.tx, key, end, t.rev, ro)
 }
 
-func (t *readTxn) End() { t.tx.Release() }
+func (t *readTxn) End() {
+	t.tx.Release()
+	t.s.restoreMu.RUnlock()
+}
 
 // rangeKeys looks the revisions up in the index and reads their values
 // through r. curRev is the revision of the view.

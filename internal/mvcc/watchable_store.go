@@ -274,6 +274,9 @@ func (s *WatchableStore) syncLoop() {
 // revision join the synced group. It reports whether any watcher moved on
 // and how many are left unsynced.
 func (s *WatchableStore) syncWatchers() (progressed bool, left int) {
+	// The pass reads the index's revisions and the backend as one state.
+	s.Store.restoreMu.RLock()
+	defer s.Store.restoreMu.RUnlock()
 	s.mu.Lock()
 	defer s.mu.Unlock()
 	if s.unsynced.size() == 0 {

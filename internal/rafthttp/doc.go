@@ -113,6 +113,15 @@ type Config struct {
 	TLS *tls.Config
 	// OnRemoved is called once when a peer says this member was removed.
 	OnRemoved func()
+	// OnSent and OnReceived, when set, get the size of every raft message
+	// sent to or received from a peer (etcd's peer_sent_bytes_total and
+	// peer_received_bytes_total).
+	OnSent, OnReceived func(peer uint64, bytes int)
+	// OnRTT, when set, gets the round trip time of every probe of a peer's
+	// /raft/probing (etcd's peer_round_trip_time_seconds); peers are probed
+	// every ProbeInterval (default 4s) only when it is set.
+	OnRTT         func(peer uint64, rtt time.Duration)
+	ProbeInterval time.Duration
 }
 
 // Errors a send to a peer can end with.

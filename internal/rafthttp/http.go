@@ -23,6 +23,7 @@ func (t *Transport) Handler() http.Handler {
 	mux.HandleFunc(pathRaft, t.guard(t.servePipeline))
 	mux.HandleFunc(pathStream, t.guard(t.serveStream))
 	mux.HandleFunc(pathSnapshot, t.guard(t.serveSnapshot))
+	mux.HandleFunc(pathProbing, serveProbing)
 	return mux
 }
 
@@ -181,6 +182,7 @@ func (t *Transport) servePipeline(ctx context.Context, w http.ResponseWriter, r 
 		http.Error(w, "cannot process message from removed member", http.StatusForbidden)
 		return
 	}
+	t.obs.received(m.GetFrom(), len(b))
 	if err := t.raft.Process(ctx, m); err != nil {
 		t.lg.Warn("failed to process raft message", slog.String("remote-peer-id", idString(m.GetFrom())), slog.Any("error", err))
 		http.Error(w, "error processing raft message", http.StatusInternalServerError)

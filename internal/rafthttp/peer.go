@@ -94,6 +94,7 @@ func (p *peer) start() {
 	p.goRun(func() { p.deliverLoop(p.recvc) })
 	p.goRun(func() { p.deliverLoop(p.propc) })
 	p.goRun(p.snapshotLoop)
+	p.goRun(p.probeLoop)
 	for range pipelineWorkers {
 		p.goRun(p.pipelineLoop)
 	}

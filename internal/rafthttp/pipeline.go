@@ -60,6 +60,9 @@ func (p *peer) post(m *raftpb.Message) error {
 	defer resp.Body.Close()
 	err = responseError(resp)
 	_, _ = io.Copy(io.Discard, io.LimitReader(resp.Body, 4096))
+	if err == nil {
+		p.t.obs.sent(p.id, len(b))
+	}
 	return err
 }
 

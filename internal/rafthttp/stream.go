@@ -62,6 +62,7 @@ func (p *peer) writeStream(ctx context.Context, w http.ResponseWriter) {
 		select {
 		case m := <-p.msgc:
 			if err = write(m); err == nil {
+				p.t.obs.sent(p.id, len(buf)-frameHeader)
 				batched++
 				if len(p.msgc) == 0 || batched >= flushAfter {
 					err = flush()
@@ -204,6 +205,7 @@ func (p *peer) readStream() error {
 		if isLinkHeartbeat(m) {
 			continue
 		}
+		p.t.obs.received(m.GetFrom(), scratch.Len())
 		if p.t.raft.IsIDRemoved(m.GetFrom()) {
 			if !removedDrop {
 				p.lg.Warn("dropped raft message from removed member", slog.String("from", idString(m.GetFrom())))

@@ -21,6 +21,7 @@ type Transport struct {
 	raft      Raft
 	snaps     SnapshotStore
 	onRemoved func()
+	obs       observers
 
 	dialTimeout, readTimeout, writeTimeout, pipelineTimeout time.Duration
 	snapshotStall                                           time.Duration
@@ -51,6 +52,7 @@ func New(cfg Config) *Transport {
 		raft:            cfg.Raft,
 		snaps:           cfg.Snapshots,
 		onRemoved:       cfg.OnRemoved,
+		obs:             newObservers(cfg),
 		dialTimeout:     orDuration(cfg.DialTimeout, defaultDialTimeout),
 		readTimeout:     orDuration(cfg.ReadTimeout, defaultReadTimeout),
 		writeTimeout:    orDuration(cfg.WriteTimeout, defaultWriteTimeout),

@@ -9,6 +9,8 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+
+	"github.com/etcdgo/etcd/internal/failpoint"
 )
 
 // Config is what a Node needs.
@@ -45,6 +47,10 @@ type Node struct {
 	lead  atomic.Uint64
 	term  atomic.Uint64
 	index atomic.Uint64 // commit index of the last HardState
+	// advanced is the last committed entry index passed to Advance.
+	advanced atomic.Uint64
+	// leaderChanges counts the times a new leader became known.
+	leaderChanges atomic.Uint64
 
 	leaderChanged chan struct{}
 	mu            sync.Mutex // guards leaderChanged replacement
@@ -90,6 +96,15 @@ func (n *Node) Term() uint64 { return n.term.Load() }
 
 // CommittedIndex returns the commit index of the last hard state.
 func (n *Node) CommittedIndex() uint64 { return n.index.Load() }
+
+// AdvancedIndex returns the index of the last committed entry raft was told
+// is applied (by Advance). Raft accepts a new conf change proposal only once
+// the previous one is past this index.
+func (n *Node) AdvancedIndex() uint64 { return n.advanced.Load() }
+
+// LeaderChanges returns how many times a new leader became known (etcd's
+// etcd_server_leader_changes_seen_total).
+func (n *Node) LeaderChanges() uint64 { return n.leaderChanges.Load() }
 
 // LeaderChanged returns a channel closed at the next change of leader.
 func (n *Node) LeaderChanged() <-chan struct{} {
@@ -167,17 +182,23 @@ func (n *Node) handle(rd raft.Ready) error {
 		n.send(rd.Messages)
 	}
 	if !raft.IsEmptySnap(rd.Snapshot) {
+		failpoint.Hit("raftBeforeSaveSnap")
 		if err := n.disk.SaveSnap(rd.Snapshot); err != nil {
 			return fmt.Errorf("save snapshot: %w", err)
 		}
+		failpoint.Hit("raftAfterSaveSnap")
 	}
+	failpoint.Hit("raftBeforeSave")
 	if err := n.disk.Save(rd.HardState, rd.Entries); err != nil {
 		return fmt.Errorf("save to wal: %w", err)
 	}
+	failpoint.Hit("raftAfterSave")
 	if !raft.IsEmptySnap(rd.Snapshot) {
+		failpoint.Hit("raftBeforeApplySnap")
 		if err := n.storage.ApplySnapshot(rd.Snapshot); err != nil {
 			return fmt.Errorf("apply snapshot to raft log: %w", err)
 		}
+		failpoint.Hit("raftAfterApplySnap")
 		if err := n.disk.Release(rd.Snapshot); err != nil {
 			return fmt.Errorf("release wal: %w", err)
 		}
@@ -195,6 +216,9 @@ func (n *Node) handle(rd raft.Ready) error {
 		n.send(rd.Messages)
 	}
 	n.Advance()
+	if k := len(rd.CommittedEntries); k > 0 {
+		n.advanced.Store(rd.CommittedEntries[k-1].GetIndex())
+	}
 	return nil
 }
 
@@ -202,6 +226,9 @@ func (n *Node) updateSoftState(ss *raft.SoftState) {
 	old := n.lead.Swap(ss.Lead)
 	if old == ss.Lead {
 		return
+	}
+	if ss.Lead != raft.None {
+		n.leaderChanges.Add(1)
 	}
 	n.lg.Info("leader changed", "local-member-id", fmt.Sprintf("%x", n.ID()),
 		"old-leader", fmt.Sprintf("%x", old), "new-leader", fmt.Sprintf("%x", ss.Lead))

@@ -146,3 +146,31 @@ func UnsafeReadDowngrade(tx backend.UnsafeReader) *DowngradeInfo {
 	}
 	return d
 }
+
+// confChangeContextJSON mirrors etcd's membership.ConfigChangeContext: the
+// member's fields inline, and whether an AddNode promotes a learner.
+type confChangeContextJSON struct {
+	memberJSON
+	IsPromote bool `json:"isPromote"`
+}
+
+// MarshalPromoteContext encodes the context of the conf change that
+// promotes learner id, as etcd does.
+func MarshalPromoteContext(id uint64) []byte {
+	b, err := json.Marshal(confChangeContextJSON{memberJSON: memberJSON{ID: id}, IsPromote: true})
+	if err != nil {
+		panic(fmt.Sprintf("schema: marshal promote context: %v", err))
+	}
+	return b
+}
+
+// UnmarshalConfChangeContext decodes the context of an AddNode or
+// AddLearnerNode conf change: the member, and whether it is a promotion.
+func UnmarshalConfChangeContext(id uint64, v []byte) (m *Member, isPromote bool, err error) {
+	c := confChangeContextJSON{memberJSON: memberJSON{ID: id}}
+	if err := json.Unmarshal(v, &c); err != nil {
+		return nil, false, fmt.Errorf("unmarshal conf change context of %x: %w", id, err)
+	}
+	mj := c.memberJSON
+	return &Member{ID: mj.ID, Name: mj.Name, PeerURLs: mj.PeerURLs, ClientURLs: mj.ClientURLs, IsLearner: mj.IsLearner}, c.IsPromote, nil
+}

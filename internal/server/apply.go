@@ -20,6 +20,8 @@ type applyResult struct {
 	err  error
 	// physc, for a compaction, is closed when it is on disk.
 	physc <-chan struct{}
+	// index, for a conf change, is the index of its entry.
+	index uint64
 }
 
 // applyLoop applies committed work in log order until the server stops.
@@ -41,8 +43,9 @@ func (s *Server) applyLoop() {
 
 func (s *Server) applyAll(ap raftnode.Apply) error {
 	if !raft.IsEmptySnap(ap.Snapshot) {
-		// A lone member never receives a snapshot; clusters install them here.
-		return fmt.Errorf("received a snapshot at index %d, which this member cannot install yet", ap.Snapshot.GetMetadata().GetIndex())
+		if err := s.applySnapshot(ap); err != nil {
+			return err
+		}
 	}
 	for _, e := range ap.Entries {
 		if err := s.applyEntry(e); err != nil {

@@ -6,6 +6,7 @@ import (
 	"fmt"
 	"os"
 	"path/filepath"
+	"slices"
 	"time"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
@@ -58,6 +59,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		},
 		CommitGate:    &s.applyMu,
 		UnsafeNoFsync: cfg.UnsafeNoFsync,
+		OnCommit:      cfg.Hooks.BackendCommit,
 	})
 	if err != nil {
 		return nil, fmt.Errorf("open backend: %w", err)
@@ -81,6 +83,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		be.Close()
 		return nil, err
 	}
+	s.storage.w.SetSyncObserver(cfg.Hooks.WALFsync)
 	s.kv = s.newWatchableStore(lg, be, mvcc.StoreConfig{})
 	if err := s.newLessor(ctx); err != nil {
 		s.kv.Close()
@@ -90,7 +93,12 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	s.applyWait = newIndexWaiter(s.consistIndex.Load())
 	s.reqIDs = newIDGenerator(s.id, time.Now())
 	peers := s.cluster.Members()
-	if len(peers) == 0 {
+	switch {
+	case s.joinPeers != nil:
+		// Joining: the member set comes with the log, but raft must reach
+		// the members from the start.
+		peers = s.joinPeers
+	case len(peers) == 0:
 		// Bootstrapping: the members join the cluster through the first
 		// conf changes, but raft must reach them from the start.
 		peers = InitialMembers(cfg.InitialCluster, cfg.InitialClusterToken)
@@ -134,7 +142,7 @@ func (s *Server) raftConfig(id uint64, st raft.Storage) *raft.Config {
 // bootstrapNew starts a member of a new cluster from --initial-cluster.
 func (s *Server) bootstrapNew(walDir, snapDir string) (raft.Node, error) {
 	if s.cfg.InitialClusterState == "existing" {
-		return nil, errors.New("joining an existing cluster (--initial-cluster-state=existing) is not supported yet")
+		return s.bootstrapExisting(walDir, snapDir)
 	}
 	members := InitialMembers(s.cfg.InitialCluster, s.cfg.InitialClusterToken)
 	var self *Member
@@ -151,26 +159,114 @@ func (s *Server) bootstrapNew(walDir, snapDir string) (raft.Node, error) {
 	s.id = self.ID
 	s.cluster = newCluster(ClusterID(ids))
 
-	md, err := proto.Marshal(&pb.Metadata{NodeID: proto.Uint64(s.id), ClusterID: proto.Uint64(s.cluster.ID())})
-	if err != nil {
-		return nil, fmt.Errorf("marshal wal metadata: %w", err)
+	if err := s.createWAL(walDir, snapDir); err != nil {
+		return nil, err
 	}
-	w, err := wal.Create(s.lg, walDir, md)
-	if err != nil {
-		return nil, fmt.Errorf("create wal: %w", err)
-	}
-	s.storage = &diskStorage{w: w, s: snap.New(s.lg, snapDir), walDir: walDir, snapDir: snapDir}
-	s.raftStorage = raft.NewMemoryStorage()
-	s.confState = &raftpb.ConfState{}
 
 	peers := make([]raft.Peer, 0, len(members))
 	for _, m := range members {
 		peers = append(peers, raft.Peer{ID: m.ID, Context: schema.MarshalMember(m)})
 	}
-	s.singleVoter = len(members) == 1
+	s.singleVoter = len(s.confState.GetVoters()) == 1
 	s.lg.Info("starting local member", "local-member-id", fmt.Sprintf("%x", s.id),
 		"cluster-id", fmt.Sprintf("%x", s.cluster.ID()))
 	return raft.StartNode(s.raftConfig(s.id, s.raftStorage), peers), nil
+}
+
+// createWAL creates the WAL of a new member, naming the member and its
+// cluster in its metadata, and an empty raft log.
+func (s *Server) createWAL(walDir, snapDir string) error {
+	md, err := proto.Marshal(&pb.Metadata{NodeID: proto.Uint64(s.id), ClusterID: proto.Uint64(s.cluster.ID())})
+	if err != nil {
+		return fmt.Errorf("marshal wal metadata: %w", err)
+	}
+	w, err := wal.Create(s.lg, walDir, md)
+	if err != nil {
+		return fmt.Errorf("create wal: %w", err)
+	}
+	s.storage = &diskStorage{w: w, s: snap.New(s.lg, snapDir), walDir: walDir, snapDir: snapDir}
+	s.raftStorage = raft.NewMemoryStorage()
+	s.confState = &raftpb.ConfState{}
+	return nil
+}
+
+// bootstrapExisting starts a member that was added to a running cluster
+// (--initial-cluster-state=existing): it reads the cluster's ID and members
+// from the other members' peer URLs, checks them against --initial-cluster
+// and takes its ID from the cluster. Raft starts empty; the leader sends the
+// log (or a snapshot), whose conf changes build the member set.
+func (s *Server) bootstrapExisting(walDir, snapDir string) (raft.Node, error) {
+	local := InitialMembers(s.cfg.InitialCluster, s.cfg.InitialClusterToken)
+	var self *Member
+	var urls []string
+	for _, m := range local {
+		if m.Name == s.cfg.Name {
+			self = m
+			continue
+		}
+		urls = append(urls, m.PeerURLs...)
+	}
+	if self == nil {
+		return nil, fmt.Errorf("couldn't find local name %q in the initial cluster configuration", s.cfg.Name)
+	}
+	var (
+		cid     uint64
+		remote  []*Member
+		lastErr error
+	)
+	for _, u := range urls {
+		cid, remote, lastErr = fetchMembers(context.Background(), u)
+		if lastErr == nil {
+			break
+		}
+		s.lg.Warn("failed to get cluster information from a peer", "remote-peer-url", u, "error", lastErr)
+	}
+	if lastErr != nil || len(urls) == 0 {
+		return nil, fmt.Errorf("cannot fetch cluster info from peer urls: could not retrieve cluster information from the given URLs")
+	}
+	if len(remote) != len(local) {
+		return nil, fmt.Errorf("member count is unequal: --initial-cluster names %d members, the cluster has %d", len(local), len(remote))
+	}
+	for _, l := range local {
+		i := slices.IndexFunc(remote, func(r *Member) bool {
+			return slices.Equal(sortedCopy(r.PeerURLs), l.PeerURLs)
+		})
+		if i < 0 {
+			return nil, fmt.Errorf("unmatched member while checking PeerURLs (%q is not a member of the cluster)", l.PeerURLs)
+		}
+		if l == self {
+			s.id = remote[i].ID
+		}
+	}
+	s.cluster = newCluster(cid)
+	if err := s.createWAL(walDir, snapDir); err != nil {
+		return nil, err
+	}
+	s.joinPeers = remote
+	s.lg.Info("starting local member to join an existing cluster", "local-member-id", fmt.Sprintf("%x", s.id),
+		"cluster-id", fmt.Sprintf("%x", cid))
+	return raft.RestartNode(s.raftConfig(s.id, s.raftStorage)), nil
+}
+
+func sortedCopy(ss []string) []string {
+	out := slices.Clone(ss)
+	slices.Sort(out)
+	return out
+}
+
+// confStateOf is the raft configuration of a member set.
+func confStateOf(members map[uint64]*Member) *raftpb.ConfState {
+	cs := &raftpb.ConfState{}
+	for id, m := range members {
+		if m.IsLearner {
+			cs.Learners = append(cs.Learners, id)
+		} else {
+			cs.Voters = append(cs.Voters, id)
+		}
+	}
+	slices.Sort(cs.Voters)
+	slices.Sort(cs.Learners)
+	return cs
 }
 
 // restart brings a member back from its WAL, its newest usable snapshot and
@@ -192,7 +288,9 @@ func (s *Server) restart(ctx context.Context, walDir, snapDir string) (raft.Node
 		md := sn.GetMetadata()
 		mark = wal.SnapshotMark{Index: md.GetIndex(), Term: md.GetTerm(), ConfState: md.GetConfState()}
 		if ci := s.consistIndex.Load(); ci < md.GetIndex() {
-			return nil, fmt.Errorf("backend consistent index %d is older than snapshot index %d: the db file does not belong to this snapshot", ci, md.GetIndex())
+			if err := s.recoverSnapshotBackend(snapDir, md.GetIndex()); err != nil {
+				return nil, err
+			}
 		}
 	}
 	w, err := wal.Open(s.lg, walDir, mark)
@@ -213,24 +311,6 @@ func (s *Server) restart(ctx context.Context, walDir, snapDir string) (raft.Node
 	s.cluster = newCluster(md.GetClusterID())
 	s.storage = &diskStorage{w: w, s: ss, walDir: walDir, snapDir: snapDir}
 
-	s.raftStorage = raft.NewMemoryStorage()
-	s.confState = &raftpb.ConfState{}
-	if sn != nil {
-		if err := s.raftStorage.ApplySnapshot(sn); err != nil {
-			return nil, fmt.Errorf("apply snapshot to raft log: %w", err)
-		}
-		s.confState = sn.GetMetadata().GetConfState()
-		s.snapshotIndex = sn.GetMetadata().GetIndex()
-	}
-	if hs != nil {
-		if err := s.raftStorage.SetHardState(hs); err != nil {
-			return nil, fmt.Errorf("set hard state: %w", err)
-		}
-	}
-	if err := s.raftStorage.Append(ents); err != nil {
-		return nil, fmt.Errorf("append wal entries: %w", err)
-	}
-
 	tx := s.be.BatchTx()
 	tx.Lock()
 	members, removed, err := schema.UnsafeReadMembers(tx)
@@ -244,7 +324,31 @@ func (s *Server) restart(ctx context.Context, walDir, snapDir string) (raft.Node
 	for id := range removed {
 		s.cluster.removed[id] = true
 	}
-	s.singleVoter = len(members) == 1
+
+	// Raft starts from the configuration of the backend, which holds every
+	// entry up to its consistent index: the apply path skips the conf
+	// changes of replayed entries, as etcd does.
+	if sn == nil {
+		sn = &raftpb.Snapshot{Metadata: &raftpb.SnapshotMetadata{}}
+	} else {
+		s.snapshotIndex = sn.GetMetadata().GetIndex()
+	}
+	s.confState = confStateOf(members)
+	sn.GetMetadata().ConfState = s.confState
+	s.raftStorage = raft.NewMemoryStorage()
+	if err := s.raftStorage.ApplySnapshot(sn); err != nil {
+		return nil, fmt.Errorf("apply snapshot to raft log: %w", err)
+	}
+	if hs != nil {
+		if err := s.raftStorage.SetHardState(hs); err != nil {
+			return nil, fmt.Errorf("set hard state: %w", err)
+		}
+	}
+	if err := s.raftStorage.Append(ents); err != nil {
+		return nil, fmt.Errorf("append wal entries: %w", err)
+	}
+
+	s.singleVoter = len(s.confState.GetVoters()) == 1
 	s.lg.Info("restarting local member", "local-member-id", fmt.Sprintf("%x", s.id),
 		"cluster-id", fmt.Sprintf("%x", s.cluster.ID()), "commit-index", hs.GetCommit(),
 		"consistent-index", s.consistIndex.Load())

@@ -2,55 +2,168 @@ package server
 
 import (
 	"fmt"
+	"slices"
 
 	"go.etcd.io/etcd/api/v3/membershippb"
+	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdgo/etcd/internal/schema"
 )
 
-// applyConfChange applies a membership change to the member set, the backend
-// (unless replayed) and raft. It returns the proposer's ID to notify.
+// applyConfChange applies a membership change: it is validated against
+// the member set (as etcd validates it), then applied to raft, the member
+// set, the backend and the transport. An invalid change is applied to raft
+// as a no-op and its error goes back to the proposer. A replayed entry (the
+// backend already holds its effect, and raft started from the backend's
+// configuration) changes nothing. It returns the proposer's ID to notify.
 func (s *Server) applyConfChange(e *raftpb.Entry, replay bool) (uint64, *applyResult, error) {
 	cc := &raftpb.ConfChange{}
 	if err := proto.Unmarshal(e.GetData(), cc); err != nil {
 		return 0, nil, fmt.Errorf("decode conf change at index %d: %w", e.GetIndex(), err)
 	}
-	var m *Member
-	switch cc.GetType() {
-	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode, raftpb.ConfChangeType_ConfChangeUpdateNode:
-		var err error
-		m, err = schema.UnmarshalMember(cc.GetNodeId(), cc.GetContext())
-		if err != nil {
-			return 0, nil, fmt.Errorf("decode member of conf change at index %d: %w", e.GetIndex(), err)
-		}
-		if old := s.cluster.Member(m.ID); old != nil && cc.GetType() == raftpb.ConfChangeType_ConfChangeUpdateNode {
-			m.Name, m.ClientURLs, m.IsLearner = old.Name, old.ClientURLs, old.IsLearner
-		}
-		s.cluster.add(m)
-		if !replay {
-			s.saveMember(m)
-		}
-	case raftpb.ConfChangeType_ConfChangeRemoveNode:
-		s.cluster.remove(cc.GetNodeId())
-		if !replay {
-			tx := s.be.BatchTx()
-			tx.Lock()
-			schema.UnsafeDeleteMember(tx, cc.GetNodeId())
-			tx.Unlock()
-		}
+	if replay {
+		return 0, nil, nil
+	}
+	m, promote, err := s.validateConfChange(cc)
+	if err != nil {
+		s.lg.Error("validation on configuration change failed", "type", cc.GetType().String(),
+			"member-id", fmt.Sprintf("%x", cc.GetNodeId()), "error", err)
+		cc.NodeId = proto.Uint64(raft.None)
+		s.r.ApplyConfChange(cc)
+		return cc.GetId(), &applyResult{err: err, index: e.GetIndex()}, nil
 	}
 	s.confState = s.r.ApplyConfChange(cc)
-	s.applyConfChangeToTransport(cc, m)
-	if !replay {
-		tx := s.be.BatchTx()
-		tx.Lock()
-		schema.UnsafeSaveConfState(tx, s.confState)
-		tx.Unlock()
+	id := cc.GetNodeId()
+	tx := s.be.BatchTx()
+	tx.Lock()
+	switch cc.GetType() {
+	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode:
+		if promote {
+			m = s.cluster.promote(id)
+			s.lg.Info("promote member", "promoted-member-id", fmt.Sprintf("%x", id))
+		} else {
+			s.cluster.add(m)
+			s.lg.Info("added member", "added-peer-id", fmt.Sprintf("%x", id),
+				"added-peer-peer-urls", m.PeerURLs, "added-peer-is-learner", m.IsLearner)
+			if id != s.id {
+				s.transport.AddPeer(id, m.PeerURLs)
+			}
+		}
+		schema.UnsafeSaveMember(tx, m)
+	case raftpb.ConfChangeType_ConfChangeRemoveNode:
+		s.cluster.remove(id)
+		schema.UnsafeDeleteMember(tx, id)
+		s.lg.Info("removed member", "removed-remote-peer-id", fmt.Sprintf("%x", id))
+		if id != s.id {
+			s.transport.RemovePeer(id)
+		}
+	case raftpb.ConfChangeType_ConfChangeUpdateNode:
+		m = s.cluster.updatePeerURLs(id, m.PeerURLs)
+		schema.UnsafeSaveMember(tx, m)
+		s.lg.Info("updated member", "updated-remote-peer-id", fmt.Sprintf("%x", id), "updated-remote-peer-urls", m.PeerURLs)
+		if id != s.id {
+			s.transport.UpdatePeer(id, m.PeerURLs)
+		}
 	}
-	return cc.GetId(), &applyResult{}, nil
+	schema.UnsafeSaveConfState(tx, s.confState)
+	tx.Unlock()
+	if cc.GetType() == raftpb.ConfChangeType_ConfChangeRemoveNode && id == s.id {
+		s.lg.Warn("this member was removed from the cluster; stopping")
+		s.removedSelf.Store(true)
+		go s.Stop()
+	}
+	return cc.GetId(), &applyResult{index: e.GetIndex()}, nil
 }
+
+// validateConfChange checks a conf change against the member set as etcd
+// does, and decodes the member it carries (for adds and updates) and whether
+// it promotes a learner.
+func (s *Server) validateConfChange(cc *raftpb.ConfChange) (m *Member, promote bool, err error) {
+	id := cc.GetNodeId()
+	if s.cluster.isRemoved(id) {
+		return nil, false, rpctypes.ErrGRPCMemberNotFound
+	}
+	members := s.cluster.Members()
+	exists := func(id uint64) *Member {
+		for _, m := range members {
+			if m.ID == id {
+				return m
+			}
+		}
+		return nil
+	}
+	urlTaken := func(urls []string, except uint64) bool {
+		for _, o := range members {
+			if o.ID != except && slices.ContainsFunc(o.PeerURLs, func(u string) bool { return slices.Contains(urls, u) }) {
+				return true
+			}
+		}
+		return false
+	}
+	switch cc.GetType() {
+	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode:
+		m, promote, err = schema.UnmarshalConfChangeContext(id, cc.GetContext())
+		if err != nil {
+			return nil, false, err
+		}
+		if m.ID != id {
+			return nil, false, fmt.Errorf("conf change for member %x carries member %x", id, m.ID)
+		}
+		if promote {
+			old := exists(id)
+			if old == nil {
+				return nil, false, rpctypes.ErrGRPCMemberNotFound
+			}
+			if !old.IsLearner {
+				return nil, false, rpctypes.ErrGRPCMemberNotLearner
+			}
+			return old, true, nil
+		}
+		if exists(id) != nil {
+			return nil, false, rpctypes.ErrGRPCMemberExist
+		}
+		if urlTaken(m.PeerURLs, 0) {
+			return nil, false, rpctypes.ErrGRPCPeerURLExist
+		}
+		if m.IsLearner && cc.GetType() == raftpb.ConfChangeType_ConfChangeAddLearnerNode {
+			learners := 0
+			for _, o := range members {
+				if o.IsLearner {
+					learners++
+				}
+			}
+			if learners+1 > s.maxLearners() {
+				return nil, false, rpctypes.ErrGRPCTooManyLearners
+			}
+		}
+		return m, false, nil
+	case raftpb.ConfChangeType_ConfChangeRemoveNode:
+		if exists(id) == nil {
+			return nil, false, rpctypes.ErrGRPCMemberNotFound
+		}
+		return nil, false, nil
+	case raftpb.ConfChangeType_ConfChangeUpdateNode:
+		if exists(id) == nil {
+			return nil, false, rpctypes.ErrGRPCMemberNotFound
+		}
+		m, err = schema.UnmarshalMember(id, cc.GetContext())
+		if err != nil {
+			return nil, false, err
+		}
+		if urlTaken(m.PeerURLs, id) {
+			return nil, false, rpctypes.ErrGRPCPeerURLExist
+		}
+		return m, false, nil
+	default:
+		return nil, false, fmt.Errorf("unknown conf change type %v", cc.GetType())
+	}
+}
+
+// maxLearners is --max-learners.
+func (s *Server) maxLearners() int { return s.cfg.MaxLearners }
 
 func (s *Server) saveMember(m *Member) {
 	tx := s.be.BatchTx()

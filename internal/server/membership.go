@@ -121,6 +121,40 @@ func (c *cluster) remove(id uint64) {
 	c.removed[id] = true
 }
 
+// promote makes learner id a voting member and returns a copy of it.
+func (c *cluster) promote(id uint64) *Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.members[id]
+	m.IsLearner = false
+	cp := *m
+	return &cp
+}
+
+// updatePeerURLs sets the peer URLs of member id and returns a copy of it.
+func (c *cluster) updatePeerURLs(id uint64, urls []string) *Member {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	m := c.members[id]
+	m.PeerURLs = slices.Clone(urls)
+	cp := *m
+	return &cp
+}
+
+// replace makes members and removed the member set (after a snapshot).
+func (c *cluster) replace(members map[uint64]*Member, removed map[uint64]bool) {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	c.members = make(map[uint64]*Member, len(members))
+	for id, m := range members {
+		c.members[id] = m
+	}
+	c.removed = make(map[uint64]bool, len(removed))
+	for id := range removed {
+		c.removed[id] = true
+	}
+}
+
 func (c *cluster) isRemoved(id uint64) bool {
 	c.mu.RLock()
 	defer c.mu.RUnlock()

@@ -34,6 +34,7 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (*apply
 	cctx, cancel := context.WithTimeout(ctx, s.reqTimeout())
 	defer cancel()
 	start := time.Now()
+	defer s.proposals.track()()
 	if err := s.r.Propose(cctx, data); err != nil {
 		s.w.Trigger(id, nil)
 		return nil, s.proposeError(ctx, cctx, err, start)
@@ -55,6 +56,7 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (*apply
 
 // proposeError turns a failed proposal into etcd's error.
 func (s *Server) proposeError(ctx, cctx context.Context, err error, start time.Time) error {
+	s.proposals.failed.Add(1)
 	switch {
 	case errors.Is(err, raft.ErrProposalDropped):
 		if s.r.Leader() == 0 {

@@ -63,6 +63,13 @@ type Config struct {
 	// LeaseCheckpointInterval is how often long leases are checkpointed
 	// (lease.DefaultCheckpointInterval if 0).
 	LeaseCheckpointInterval time.Duration
+	// MaxLearners bounds the learners of the cluster (--max-learners).
+	MaxLearners int
+	// StrictReconfigCheck rejects membership changes that could cost the
+	// cluster its quorum.
+	StrictReconfigCheck bool
+	// Hooks receive the events the metrics count (metrics.go).
+	Hooks Hooks
 }
 
 // Server is one running member.
@@ -99,6 +106,13 @@ type Server struct {
 
 	// singleVoter: the member knows of no other member at start.
 	singleVoter bool
+	// proposals counts proposals for the metrics (metrics.go).
+	proposals proposalStats
+	// joinPeers are the members of the cluster this new member joins
+	// (--initial-cluster-state=existing), known before the log brings them.
+	joinPeers []*Member
+	// removedSelf is set when this member applied its own removal.
+	removedSelf atomic.Bool
 
 	// Owned by the apply goroutine.
 	confState     *raftpb.ConfState

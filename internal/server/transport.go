@@ -28,8 +28,12 @@ func (s *Server) newTransport(snapDir string) *rafthttp.Transport {
 		Snapshots: &snapStore{dir: snapDir, be: s.be},
 		OnRemoved: func() {
 			s.lg.Warn("this member was removed from the cluster; stopping")
+			s.removedSelf.Store(true)
 			go s.Stop()
 		},
+		OnSent:     s.cfg.Hooks.PeerSent,
+		OnReceived: s.cfg.Hooks.PeerReceived,
+		OnRTT:      s.cfg.Hooks.PeerRTT,
 	})
 }
 
@@ -53,23 +57,6 @@ func (s *Server) ReportUnreachable(id uint64) { s.r.ReportUnreachable(id) }
 // ReportSnapshot tells raft how sending a snapshot to the member ended.
 func (s *Server) ReportSnapshot(id uint64, status raft.SnapshotStatus) {
 	s.r.ReportSnapshot(id, status)
-}
-
-// applyConfChangeToTransport keeps the transport's peers in step with a
-// membership change.
-func (s *Server) applyConfChangeToTransport(cc *raftpb.ConfChange, m *Member) {
-	id := cc.GetNodeId()
-	if id == s.id {
-		return
-	}
-	switch cc.GetType() {
-	case raftpb.ConfChangeType_ConfChangeAddNode, raftpb.ConfChangeType_ConfChangeAddLearnerNode:
-		s.transport.AddPeer(id, m.PeerURLs)
-	case raftpb.ConfChangeType_ConfChangeUpdateNode:
-		s.transport.UpdatePeer(id, m.PeerURLs)
-	case raftpb.ConfChangeType_ConfChangeRemoveNode:
-		s.transport.RemovePeer(id)
-	}
 }
 
 // snapStore is the rafthttp.SnapshotStore of a member: outgoing snapshots

@@ -32,6 +32,11 @@ func (s *maintenanceServer) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.
 	return &pb.AlarmResponse{Header: s.m.Header()}, nil
 }
 
+func (s *maintenanceServer) MoveLeader(ctx context.Context, r *pb.MoveLeaderRequest) (*pb.MoveLeaderResponse, error) {
+	resp, err := s.m.MoveLeader(ctx, r.GetTargetID())
+	return resp, toGRPCError(err)
+}
+
 func (s *maintenanceServer) Defragment(ctx context.Context, r *pb.DefragmentRequest) (*pb.DefragmentResponse, error) {
 	if err := s.m.Backend().Defrag(); err != nil {
 		return nil, toGRPCError(err)

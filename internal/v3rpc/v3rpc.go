@@ -29,6 +29,15 @@ type Member interface {
 	Status(ctx context.Context) (*pb.StatusResponse, error)
 	HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error)
 	MemberList(ctx context.Context, linearizable bool) (*pb.MemberListResponse, error)
+	AddMember(ctx context.Context, peerURLs []string, isLearner bool) (*pb.MemberAddResponse, error)
+	RemoveMember(ctx context.Context, id uint64) (*pb.MemberRemoveResponse, error)
+	UpdateMember(ctx context.Context, id uint64, peerURLs []string) (*pb.MemberUpdateResponse, error)
+	PromoteMember(ctx context.Context, id uint64) (*pb.MemberPromoteResponse, error)
+	// MoveLeader hands leadership to member target; only the leader may.
+	MoveLeader(ctx context.Context, target uint64) (*pb.MoveLeaderResponse, error)
+	// IsLearner reports whether this member is a learner, which serves
+	// only serializable reads, Status and snapshots.
+	IsLearner() bool
 	Header() *pb.ResponseHeader
 	StorageVersion() string
 	Backend() backend.Backend
@@ -47,6 +56,10 @@ type Config struct {
 	// WatchProgressNotifyInterval is how often watchers that asked for
 	// progress notifications get one (0: etcd's 10 minutes).
 	WatchProgressNotifyInterval time.Duration
+	// UnaryInterceptors and StreamInterceptors wrap every call, first one
+	// outermost (the gRPC metrics).
+	UnaryInterceptors  []grpc.UnaryServerInterceptor
+	StreamInterceptors []grpc.StreamServerInterceptor
 }
 
 // grpcOverheadBytes is the margin above MaxRequestBytes that gRPC accepts.
@@ -60,6 +73,8 @@ func NewServer(m Member, cfg Config) *grpc.Server {
 		grpc.MaxConcurrentStreams(math.MaxUint32),
 		grpc.KeepaliveEnforcementPolicy(keepalive.EnforcementPolicy{MinTime: 5 * time.Second, PermitWithoutStream: false}),
 		grpc.KeepaliveParams(keepalive.ServerParameters{Time: 2 * time.Hour, Timeout: 20 * time.Second}),
+		grpc.ChainUnaryInterceptor(append([]grpc.UnaryServerInterceptor{learnerUnary(m)}, cfg.UnaryInterceptors...)...),
+		grpc.ChainStreamInterceptor(append([]grpc.StreamServerInterceptor{learnerStream(m)}, cfg.StreamInterceptors...)...),
 	)
 	pb.RegisterKVServer(gs, &kvServer{m: m, maxTxnOps: int(cfg.MaxTxnOps)})
 	pb.RegisterMaintenanceServer(gs, &maintenanceServer{m: m})

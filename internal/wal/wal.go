@@ -54,6 +54,8 @@ type WAL struct {
 	dir     string
 	segSize int64
 	noSync  bool
+	// onSync, when set, gets the duration of every fdatasync.
+	onSync func(time.Duration)
 
 	mu       sync.Mutex
 	metadata []byte
@@ -381,6 +383,14 @@ func (w *WAL) SetUnsafeNoFsync() {
 	w.noSync = true
 }
 
+// SetSyncObserver makes f receive the duration of every fdatasync from now
+// on (the member's etcd_disk_wal_fsync_duration_seconds); nil stops it.
+func (w *WAL) SetSyncObserver(f func(time.Duration)) {
+	w.mu.Lock()
+	defer w.mu.Unlock()
+	w.onSync = f
+}
+
 func (w *WAL) sync() error {
 	if err := w.enc.flush(); err != nil {
 		return err
@@ -390,8 +400,12 @@ func (w *WAL) sync() error {
 	}
 	start := time.Now()
 	err := fdatasync(w.tail().f)
-	if took := time.Since(start); took > warnSyncDuration {
+	took := time.Since(start)
+	if took > warnSyncDuration {
 		w.lg.Warn("slow fdatasync", "took", took, "expected-duration", warnSyncDuration)
+	}
+	if w.onSync != nil {
+		w.onSync(took)
 	}
 	return err
 }

@@ -1,0 +1,274 @@
+package robustness
+
+import (
+	"context"
+	"fmt"
+	"strings"
+	"sync"
+	"syscall"
+	"testing"
+	"time"
+
+	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcdgo/etcd/tests/framework"
+)
+
+// member is one etcd process with the proxy in front of its peer port.
+type member struct {
+	*framework.Member
+	Index int
+	Proxy *framework.Proxy
+	ID    string // hex member ID, as in X-Server-From
+
+	mu       sync.Mutex
+	expected bool // a stop we caused: an exit now is not a crash
+	stopped  bool // SIGSTOPped
+}
+
+func (m *member) setExpected(v bool) {
+	m.mu.Lock()
+	m.expected = v
+	m.mu.Unlock()
+}
+
+func (m *member) isExpected() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.expected
+}
+
+// cluster is a set of members whose peer traffic goes through proxies.
+type cluster struct {
+	t       testing.TB
+	members []*member
+	status  map[string]*clientv3.Client // per member, for Status and HashKV
+}
+
+// clusterConfig describes a cluster to start.
+type clusterConfig struct {
+	Size      int
+	Bin       string
+	Failpoint string // ETCD_FAILPOINTS for member FailpointMember
+	FPMember  int
+	ExtraArgs []string
+}
+
+// startCluster starts cfg.Size members: member i listens for peers on P_i,
+// advertises its proxy's port X_i and every --initial-cluster URL is a
+// proxy's, so all peer traffic crosses the proxies.
+func startCluster(t testing.TB, cfg clusterConfig) *cluster {
+	t.Helper()
+	c := &cluster{t: t, status: map[string]*clientv3.Client{}}
+	type ports struct{ client, peer, proxy int }
+	ps := make([]ports, cfg.Size)
+	var parts []string
+	for i := range ps {
+		ps[i] = ports{framework.FreePort(t), framework.FreePort(t), framework.FreePort(t)}
+		parts = append(parts, fmt.Sprintf("m%d=http://127.0.0.1:%d", i, ps[i].proxy))
+	}
+	initial := strings.Join(parts, ",")
+	for i, p := range ps {
+		proxy := framework.StartProxy(t, p.proxy, fmt.Sprintf("127.0.0.1:%d", p.peer))
+		args := append([]string{
+			"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", p.proxy),
+			"--heartbeat-interval", "50",
+			"--election-timeout", "500",
+			"--log-level", "info",
+		}, cfg.ExtraArgs...)
+		var env []string
+		if cfg.Failpoint != "" && i == cfg.FPMember {
+			env = []string{"ETCD_FAILPOINTS=" + cfg.Failpoint}
+		}
+		fm := framework.NewMember(t, framework.MemberConfig{
+			Bin:                 cfg.Bin,
+			Name:                fmt.Sprintf("m%d", i),
+			ClientPort:          p.client,
+			PeerPort:            p.peer,
+			InitialCluster:      initial,
+			InitialClusterToken: "robustness",
+			ExtraArgs:           args,
+			Env:                 env,
+		})
+		c.members = append(c.members, &member{Member: fm, Index: i, Proxy: proxy})
+	}
+	for _, m := range c.members {
+		if err := m.StartNoWait(); err != nil {
+			t.Fatalf("starting %s: %v", m.Name, err)
+		}
+	}
+	if err := c.waitReady(c.members); err != nil {
+		t.Fatalf("starting the cluster: %v", err)
+	}
+	for _, m := range c.members {
+		c.status[m.Name] = framework.NewClient(t, m.ClientURL)
+	}
+	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
+	defer cancel()
+	for _, m := range c.members {
+		r, err := c.status[m.Name].Status(ctx, m.ClientURL)
+		if err != nil {
+			t.Fatalf("status of %s: %v", m.Name, err)
+		}
+		m.ID = fmt.Sprintf("%x", r.Header.MemberId)
+	}
+	t.Cleanup(func() {
+		for _, m := range c.members {
+			if pid := m.PID(); pid != 0 && m.Running() {
+				_ = m.Signal(syscall.SIGCONT) // a stopped process dies of SIGKILL too, but be tidy
+			}
+		}
+	})
+	return c
+}
+
+func (c *cluster) waitReady(ms []*member) error {
+	errs := make([]error, len(ms))
+	var wg sync.WaitGroup
+	for i, m := range ms {
+		wg.Add(1)
+		go func() {
+			defer wg.Done()
+			errs[i] = m.WaitReady(framework.DefaultReadyTimeout)
+		}()
+	}
+	wg.Wait()
+	for _, err := range errs {
+		if err != nil {
+			return err
+		}
+	}
+	return nil
+}
+
+// endpoints returns every member's client URL.
+func (c *cluster) endpoints() []string {
+	var eps []string
+	for _, m := range c.members {
+		eps = append(eps, m.ClientURL)
+	}
+	return eps
+}
+
+// leader returns the member the running members name as leader, or nil.
+func (c *cluster) leader(ctx context.Context) *member {
+	for _, m := range c.members {
+		if !m.Running() || m.isStopped() {
+			continue
+		}
+		sctx, cancel := context.WithTimeout(ctx, 500*time.Millisecond)
+		r, err := c.status[m.Name].Status(sctx, m.ClientURL)
+		cancel()
+		if err != nil || r.Leader == 0 {
+			continue
+		}
+		id := fmt.Sprintf("%x", r.Leader)
+		for _, l := range c.members {
+			if l.ID == id {
+				return l
+			}
+		}
+	}
+	return nil
+}
+
+func (m *member) isStopped() bool {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	return m.stopped
+}
+
+// kill sends SIGKILL to m and waits for its exit.
+func (c *cluster) kill(m *member) {
+	m.setExpected(true)
+	m.Kill()
+	m.mu.Lock()
+	m.stopped = false
+	m.mu.Unlock()
+}
+
+// start starts m again and waits until it serves clients.
+func (c *cluster) start(m *member) error {
+	if m.Running() {
+		return nil
+	}
+	if err := m.Start(); err != nil {
+		return err
+	}
+	m.setExpected(false)
+	return nil
+}
+
+// freeze and thaw send SIGSTOP and SIGCONT.
+func (c *cluster) freeze(m *member) error {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if err := m.Signal(syscall.SIGSTOP); err != nil {
+		return err
+	}
+	m.stopped = true
+	return nil
+}
+
+func (c *cluster) thaw(m *member) {
+	m.mu.Lock()
+	defer m.mu.Unlock()
+	if m.stopped {
+		_ = m.Signal(syscall.SIGCONT)
+		m.stopped = false
+	}
+}
+
+// isolate cuts every peer connection to and from m (see the Proxy
+// documentation): its own proxy applies mode to everything, every other
+// proxy to the connections m opened.
+func (c *cluster) isolate(m *member, mode framework.Mode) {
+	m.Proxy.SetRule(framework.ToTarget, framework.Rule{Mode: mode})
+	m.Proxy.SetRule(framework.FromTarget, framework.Rule{Mode: mode})
+	for _, o := range c.members {
+		if o != m {
+			o.Proxy.SetOriginRule(m.ID, framework.Rule{Mode: mode})
+		}
+	}
+}
+
+// delayAll delays every peer byte by d plus up to jitter.
+func (c *cluster) delayAll(d, jitter time.Duration) {
+	for _, m := range c.members {
+		r := framework.Rule{Mode: framework.Delay, Delay: d, Jitter: jitter}
+		m.Proxy.SetRule(framework.ToTarget, r)
+		m.Proxy.SetRule(framework.FromTarget, r)
+	}
+}
+
+// heal passes all peer traffic again.
+func (c *cluster) heal() {
+	for _, m := range c.members {
+		m.Proxy.Heal()
+	}
+}
+
+// restoreAll heals the network, thaws frozen members and starts dead ones.
+func (c *cluster) restoreAll() error {
+	c.heal()
+	var dead []*member
+	for _, m := range c.members {
+		c.thaw(m)
+		if !m.Running() {
+			dead = append(dead, m)
+		}
+	}
+	for _, m := range dead {
+		m.SetEnv(nil)
+		if err := m.StartNoWait(); err != nil {
+			return err
+		}
+	}
+	if err := c.waitReady(dead); err != nil {
+		return err
+	}
+	for _, m := range dead {
+		m.setExpected(false)
+	}
+	return nil
+}
