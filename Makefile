@@ -48,3 +48,19 @@ ref-tools:
 # which go test's result cache cannot see.
 e2e: e2e-vet ref-tools
 	cd tests && $(GO) test -count=1 -timeout $(E2E_TIMEOUT) ./...
+
+# Robustness scenarios (tests/robustness, docs/robustness.md): real clusters
+# under traffic and faults, checked for linearizability, watch completeness,
+# durability and convergence. `make robustness SCENARIOS=10 DURATION=30s
+# SEED=123` runs ten scenarios of 30 s of traffic each from seed 123 (0: a
+# random seed, printed). The short default run is part of `make e2e`.
+SCENARIOS ?= 6
+DURATION ?= 15s
+SEED ?= 0
+RATE ?= 0
+ROBUSTNESS_TIMEOUT ?= 60m
+
+.PHONY: robustness
+robustness:
+	cd tests && $(GO) test -count=1 -v -timeout $(ROBUSTNESS_TIMEOUT) -run 'TestRobustness' ./robustness -args \
+		-robustness.seed=$(SEED) -robustness.scenarios=$(SCENARIOS) -robustness.duration=$(DURATION) -robustness.rate=$(RATE)

@@ -363,7 +363,7 @@ func TestConfigFile(t *testing.T) {
 		c.HeartbeatInterval != 50*time.Millisecond || c.ElectionTimeout != 500*time.Millisecond ||
 		urlsString(c.ListenClientURLs) != "http://127.0.0.1:2379,http://127.0.0.1:4001" ||
 		c.InitialCluster != "node1=http://127.0.0.1:2380" || !c.EnablePprof || c.MaxRequestBytes != 2048 || c.MaxTxnOps != 64 ||
-		c.BackendBatchInterval != 5*time.Millisecond || c.LogLevel != "debug" || !reflect.DeepEqual(c.LogOutputs, []string{"stderr"}) {
+		c.BackendBatchInterval != 5*time.Millisecond || c.LogLevel != "debug" || c.StrictReconfigCheck || !reflect.DeepEqual(c.LogOutputs, []string{"stderr"}) {
 		t.Errorf("unexpected config %+v", c)
 	}
 	msgs := c.Messages()
@@ -376,7 +376,7 @@ func TestConfigFile(t *testing.T) {
 			ignored = append(ignored, m.Attrs[0].Value.String())
 		}
 	}
-	want := []string{"discovery-fallback", "strict-reconfig-check", "client-transport-security", "cipher-suites"}
+	want := []string{"discovery-fallback", "client-transport-security", "cipher-suites"}
 	if !reflect.DeepEqual(ignored, want) {
 		t.Errorf("ignored = %v, want %v", ignored, want)
 	}

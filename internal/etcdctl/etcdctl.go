@@ -88,7 +88,10 @@ func Run(ctx context.Context, args []string, stdio IO) int {
 	root := a.rootCommand()
 	root.SetArgs(args)
 	root.SetIn(stdio.Stdin)
-	root.SetOut(stdio.Stdout)
+	// As in etcdctl, which leaves cobra's writers at their defaults, the
+	// usage printed after a flag error goes to stderr; help goes to
+	// stdout (see rootCommand's help function).
+	root.SetOut(stdio.Stderr)
 	root.SetErr(stdio.Stderr)
 	err := root.ExecuteContext(ctx)
 	if err == nil {

@@ -189,8 +189,10 @@ func (a *app) rootCommand() *cobra.Command {
 	_ = root.Flags().MarkHidden("help")
 	defaultHelp := root.HelpFunc()
 	root.SetHelpFunc(func(cmd *cobra.Command, args []string) {
+		root.SetOut(a.io.Stdout)
+		defer root.SetOut(a.io.Stderr)
 		defaultHelp(cmd, args)
-		fmt.Fprintln(cmd.OutOrStdout(), `Use "etcdctl options" for a list of global command-line options (applies to all commands).`)
+		fmt.Fprintln(a.io.Stdout, `Use "etcdctl options" for a list of global command-line options (applies to all commands).`)
 	})
 	return root
 }
@@ -208,15 +210,15 @@ func (a *app) optionsCommand(root *cobra.Command) *cobra.Command {
 		Use:     "options",
 		Short:   "Show the global command-line flags",
 		GroupID: groupUtility,
-		Run: func(cmd *cobra.Command, _ []string) {
+		Run: func(*cobra.Command, []string) {
 			fs := pflag.NewFlagSet("global", pflag.ContinueOnError)
 			root.PersistentFlags().VisitAll(func(f *pflag.Flag) {
 				nf := *f
 				nf.Hidden = false
 				fs.AddFlag(&nf)
 			})
-			fmt.Fprintf(cmd.OutOrStdout(), "The following options can be passed to any command:\n\n")
-			fmt.Fprint(cmd.OutOrStdout(), fs.FlagUsages())
+			fmt.Fprintf(a.io.Stdout, "The following options can be passed to any command:\n\n")
+			fmt.Fprint(a.io.Stdout, fs.FlagUsages())
 		},
 	}
 }

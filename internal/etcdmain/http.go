@@ -38,6 +38,9 @@ func peerHandler(srv *server.Server) http.Handler {
 	api := srv.PeerAPIHandler()
 	mux.Handle("/members", api)
 	mux.Handle("/members/", api)
+	leases := srv.LeaseHandler()
+	mux.Handle("/leases", leases)
+	mux.Handle("/leases/internal", leases)
 	return mux
 }
 

@@ -86,3 +86,35 @@ func TestClusterFollowerCatchesUpBySnapshot(t *testing.T) {
 	f.restart()
 	assertConverged(t, ms, "after", "snapshot")
 }
+
+// TestClusterNewMemberCatchesUpBySnapshot adds a member to a cluster whose
+// log was compacted long ago: it can only start from the leader's snapshot.
+func TestClusterNewMemberCatchesUpBySnapshot(t *testing.T) {
+	ms := startCluster(t, 3, "--snapshot-count", "20", "--snapshot-catchup-entries", "5")
+	l := ms[leaderOf(t, ms)]
+	for i := range 100 {
+		if _, err := l.cli.Put(l.ctx(), fmt.Sprintf("k%03d", i), "v"); err != nil {
+			t.Fatal(err)
+		}
+	}
+	j := joiner(t, ms, "m3")
+	j.extra = append(j.extra, "--snapshot-count", "20", "--snapshot-catchup-entries", "5")
+	if _, err := retryUnhealthy(t, func() (*clientv3.MemberAddResponse, error) {
+		return l.cli.MemberAdd(l.ctx(), []string{j.peerURL})
+	}); err != nil {
+		t.Fatal(err)
+	}
+	off := j.logLen()
+	j.start()
+	if !j.waitLog(off, `"msg":"applied snapshot"`) {
+		t.Fatalf("the new member did not start from a snapshot:\n%s", j.log())
+	}
+	if _, err := j.cli.Put(j.ctx(), "joined", "yes"); err != nil {
+		t.Fatal(err)
+	}
+	assertConverged(t, append(ms, j), "joined", "yes")
+	got, err := j.cli.Get(j.ctx(), "k", clientv3.WithPrefix(), clientv3.WithCountOnly(), clientv3.WithSerializable())
+	if err != nil || got.Count != 100 {
+		t.Fatalf("new member counts %v keys (%v), want 100", got, err)
+	}
+}

@@ -6,12 +6,15 @@
 //
 //	etcdutl snapshot restore <filename> [--data-dir ...] [options]
 //	etcdutl snapshot status <filename> [-w simple|json|table|fields]
+//	etcdutl defrag --data-dir <dir>
+//	etcdutl hashkv <filename> [--rev <revision>] [-w simple|json|table|fields]
 //	etcdutl version
 //	etcdutl completion bash|zsh|fish|powershell
 //
 // Failures print "Error: <message>" on stderr and exit with the codes of
 // etcd's cobrautl (ExitError, ExitBadFeature, ExitBadArgs). The work itself
-// is done by internal/snapshot; this package only parses and prints.
+// is done by internal/snapshot, internal/backend (defrag) and internal/mvcc
+// (hashkv); this package only parses and prints.
 package etcdutl
 
 import (

@@ -11,9 +11,10 @@ import (
 	"github.com/etcdgo/etcd/internal/snapshot"
 )
 
-// printer writes a snapshot status in one --write-out format.
+// printer writes a snapshot status or a hash in one --write-out format.
 type printer interface {
 	DBStatus(st snapshot.Status) error
+	DBHashKV(h HashKV) error
 }
 
 // newPrinter returns the printer for format, or an ExitBadFeature error
@@ -56,13 +57,22 @@ func (p simplePrinter) DBStatus(st snapshot.Status) error {
 	return err
 }
 
+func (p simplePrinter) DBHashKV(h HashKV) error {
+	_, err := fmt.Fprintln(p.w, strings.Join(hashKVRow(h), ", "))
+	return err
+}
+
 // jsonPrinter prints the status as one JSON object.
 type jsonPrinter struct{ w io.Writer }
 
-func (p jsonPrinter) DBStatus(st snapshot.Status) error {
-	b, err := json.Marshal(st)
+func (p jsonPrinter) DBStatus(st snapshot.Status) error { return p.print(st) }
+
+func (p jsonPrinter) DBHashKV(h HashKV) error { return p.print(h) }
+
+func (p jsonPrinter) print(v any) error {
+	b, err := json.Marshal(v)
 	if err != nil {
-		return fmt.Errorf("marshal status: %w", err)
+		return fmt.Errorf("marshal %T: %w", v, err)
 	}
 	_, err = fmt.Fprintln(p.w, string(b))
 	return err
@@ -82,6 +92,15 @@ func (p fieldsPrinter) DBStatus(st snapshot.Status) error {
 	return err
 }
 
+func (p fieldsPrinter) DBHashKV(h HashKV) error {
+	var b strings.Builder
+	fmt.Fprintln(&b, `"Hash" :`, h.Hash)
+	fmt.Fprintln(&b, `"Hash revision" :`, h.HashRevision)
+	fmt.Fprintln(&b, `"Compact revision" :`, h.CompactRevision)
+	_, err := io.WriteString(p.w, b.String())
+	return err
+}
+
 // tablePrinter prints a box-drawn table with a centred upper-case header
 // and right-aligned cells.
 type tablePrinter struct{ w io.Writer }
@@ -91,11 +110,20 @@ func (p tablePrinter) DBStatus(st snapshot.Status) error {
 	return err
 }
 
+func (p tablePrinter) DBHashKV(h HashKV) error {
+	_, err := io.WriteString(p.w, renderTable(hashKVHeader, [][]string{hashKVRow(h)}))
+	return err
+}
+
 // unsupportedPrinter is a format etcdutl knows but cannot print a status
 // in.
 type unsupportedPrinter struct{ name string }
 
 func (p unsupportedPrinter) DBStatus(snapshot.Status) error {
+	return fail(ExitBadFeature, errors.New(p.name+" not supported as output format"))
+}
+
+func (p unsupportedPrinter) DBHashKV(HashKV) error {
 	return fail(ExitBadFeature, errors.New(p.name+" not supported as output format"))
 }
 

@@ -25,6 +25,9 @@ type app struct {
 	writeOut     string
 
 	restore restoreFlags
+	// defragDataDir is defrag's --data-dir; hashKVRev is hashkv's --rev.
+	defragDataDir string
+	hashKVRev     int64
 
 	failed error
 }
@@ -40,8 +43,8 @@ func (a *app) rootCommand() *cobra.Command {
 		Short:      "An administrative command line tool for etcd3.",
 		SuggestFor: []string{Name},
 	}
-	// --timeout is accepted for compatibility; the snapshot commands open
-	// files read-only or create them fresh, and take no lock to wait for.
+	// --timeout bounds the wait for the db file's lock (defrag, hashkv); the
+	// snapshot commands open files read-only or create them fresh.
 	root.PersistentFlags().DurationVar(&a.flockTimeout, "timeout", defaultFlockTimeout, "time to wait to obtain a file lock on db file, 0 to block indefinitely")
 	root.PersistentFlags().StringVarP(&a.writeOut, "write-out", "w", defaultWriteOut, "set the output format (fields, json, protobuf, simple, table)")
 	_ = root.RegisterFlagCompletionFunc("write-out", func(*cobra.Command, []string, string) ([]string, cobra.ShellCompDirective) {
@@ -49,6 +52,8 @@ func (a *app) rootCommand() *cobra.Command {
 	})
 	root.AddCommand(
 		a.snapshotCommand(),
+		a.defragCommand(),
+		a.hashKVCommand(),
 		a.versionCommand(),
 		a.completionCommand(),
 	)

@@ -111,7 +111,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		Node:         node,
 		RaftStorage:  s.raftStorage,
 		Storage:      s.storage,
-		Transport:    s.transport,
+		Transport:    raftSender{s},
 		TickInterval: cfg.TickInterval,
 		ID:           s.id,
 	})

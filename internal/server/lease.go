@@ -153,8 +153,23 @@ func (s *Server) LeaseRevoke(ctx context.Context, r *pb.LeaseRevokeRequest) (*pb
 }
 
 // LeaseRenew renews a lease on the leader's (primary) lessor and returns its
-// TTL. An unknown or expired lease gives rpctypes.ErrGRPCLeaseNotFound.
+// TTL: here when this member leads, else on the leader through the peer
+// API. An unknown or expired lease gives rpctypes.ErrGRPCLeaseNotFound.
 func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
+	var ttl int64
+	err := s.onLeader(ctx, func(ctx context.Context) (err error) {
+		ttl, err = s.renewLocal(ctx, id)
+		return err
+	}, func(ctx context.Context, peerURL string) (err error) {
+		ttl, err = renewHTTP(ctx, peerURL, id)
+		return err
+	})
+	return ttl, err
+}
+
+// renewLocal renews on this member's lessor; ErrGRPCNotLeader when this
+// member does not lead.
+func (s *Server) renewLocal(ctx context.Context, id int64) (int64, error) {
 	cctx, cancel := context.WithTimeout(ctx, s.reqTimeout())
 	defer cancel()
 	for {
@@ -182,8 +197,27 @@ func (s *Server) LeaseRenew(ctx context.Context, id int64) (int64, error) {
 }
 
 // LeaseTimeToLive reports a lease's remaining and granted TTL, and with
-// keys its attached keys, from the leader's lessor.
+// keys its attached keys, from the leader's lessor (here or through the
+// peer API).
 func (s *Server) LeaseTimeToLive(ctx context.Context, r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
+	var resp *pb.LeaseTimeToLiveResponse
+	err := s.onLeader(ctx, func(ctx context.Context) (err error) {
+		resp, err = s.timeToLiveLocal(ctx, r)
+		return err
+	}, func(ctx context.Context, peerURL string) (err error) {
+		resp, err = timeToLiveHTTP(ctx, peerURL, r)
+		return err
+	})
+	if err != nil {
+		return nil, err
+	}
+	resp.Header = s.Header()
+	return resp, nil
+}
+
+// timeToLiveLocal answers from this member's lessor; ErrGRPCNotLeader when
+// this member does not lead.
+func (s *Server) timeToLiveLocal(ctx context.Context, r *pb.LeaseTimeToLiveRequest) (*pb.LeaseTimeToLiveResponse, error) {
 	if err := s.leaderReady(ctx); err != nil {
 		return nil, err
 	}
@@ -221,8 +255,8 @@ func (s *Server) LeaseLeases(ctx context.Context, _ *pb.LeaseLeasesRequest) (*pb
 }
 
 // leaderReady returns once this member leads and has applied everything
-// committed when it was called. Another leader gives ErrGRPCNotLeader: lease
-// calls are not forwarded between members yet.
+// committed when it was called. Another leader gives ErrGRPCNotLeader (the
+// caller forwards to it).
 func (s *Server) leaderReady(ctx context.Context) error {
 	switch lead := s.r.Leader(); lead {
 	case s.id:

@@ -43,7 +43,9 @@ func (s *Server) applySnapshot(ap raftnode.Apply) error {
 	if err := s.afterBackendReplaced(); err != nil {
 		return err
 	}
+	s.applyMu.Lock()
 	s.confState = sn.GetMetadata().GetConfState()
+	s.applyMu.Unlock()
 	s.snapshotIndex = idx
 	s.applyWait.Applied(s.consistIndex.Load())
 	s.lg.Info("applied snapshot", "incoming-leader-snapshot-index", idx,

@@ -10,9 +10,11 @@ import (
 
 	"go.etcd.io/raft/v3"
 	"go.etcd.io/raft/v3/raftpb"
+	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdgo/etcd/internal/backend"
 	"github.com/etcdgo/etcd/internal/rafthttp"
+	"github.com/etcdgo/etcd/internal/v2store"
 )
 
 // newTransport creates the peer transport of the member. New adds the peers
@@ -35,6 +37,40 @@ func (s *Server) newTransport(snapDir string) *rafthttp.Transport {
 		OnReceived: s.cfg.Hooks.PeerReceived,
 		OnRTT:      s.cfg.Hooks.PeerRTT,
 	})
+}
+
+// raftSender is the Transport of the Ready loop: it brings the snapshots a
+// leader sends up to date before they go out, as etcd does. Raft names its
+// latest snapshot, which may predate members added since (a new member
+// would ignore a snapshot whose configuration lacks it); the snapshot sent
+// names the applied index, term and configuration instead, and the db
+// streamed with it holds at least that state.
+type raftSender struct{ s *Server }
+
+func (rs raftSender) Send(msgs []*raftpb.Message) {
+	for _, m := range msgs {
+		if m.GetType() == raftpb.MessageType_MsgSnap {
+			rs.s.mergeSnapshot(m)
+		}
+	}
+	rs.s.transport.Send(msgs)
+}
+
+// mergeSnapshot replaces the snapshot of m by one of the applied state.
+func (s *Server) mergeSnapshot(m *raftpb.Message) {
+	s.applyMu.Lock()
+	ci, term := s.consistIndex.Load(), s.consistTerm.Load()
+	cs := proto.Clone(s.confState).(*raftpb.ConfState)
+	members := s.cluster.Members()
+	s.applyMu.Unlock()
+	data, err := v2store.MembershipJSON(members)
+	if err != nil {
+		s.lg.Error("failed to encode the membership of a snapshot; sending raft's", "error", err)
+		return
+	}
+	s.lg.Info("sending merged snapshot", "to", fmt.Sprintf("%x", m.GetTo()), "snapshot-index", ci,
+		"raft-snapshot-index", m.GetSnapshot().GetMetadata().GetIndex())
+	m.Snapshot = &raftpb.Snapshot{Data: data, Metadata: &raftpb.SnapshotMetadata{Index: proto.Uint64(ci), Term: proto.Uint64(term), ConfState: cs}}
 }
 
 // PeerHandler serves the peer protocol (the /raft paths) of the member.

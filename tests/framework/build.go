@@ -90,6 +90,17 @@ func EtcdutlBinary(t testing.TB) string {
 	return p
 }
 
+// EtcdctlBinary returns the path of this repository's etcdctl binary,
+// building ./cmd/... of the main module on first use.
+func EtcdctlBinary(t testing.TB) string {
+	t.Helper()
+	p := filepath.Join(ourBinDir(t), "etcdctl")
+	if _, err := os.Stat(p); err != nil {
+		t.Fatalf("building ./cmd/... produced no etcdctl binary: %v", err)
+	}
+	return p
+}
+
 // ourBinDir builds all commands of the main module once and returns the
 // directory holding them.
 func ourBinDir(t testing.TB) string {

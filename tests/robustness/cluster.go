@@ -10,6 +10,7 @@ import (
 	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
+	"go.uber.org/zap"
 
 	"github.com/etcdgo/etcd/tests/framework"
 )
@@ -271,4 +272,26 @@ func (c *cluster) restoreAll() error {
 		m.setExpected(false)
 	}
 	return nil
+}
+
+// newTrafficClient returns a client that tries each unary call once.
+// client/v3 retries calls it deems repeatable (LeaseRevoke among them) on
+// Unavailable; a retried revoke whose first attempt went through answers
+// "lease not found", which would read as a definite refusal. With one
+// attempt, every error but "lease not found" is an unknown outcome.
+func newTrafficClient(t testing.TB, endpoints []string) *clientv3.Client {
+	t.Helper()
+	cli, err := clientv3.New(clientv3.Config{
+		Endpoints:            endpoints,
+		DialTimeout:          framework.DefaultDialTimeout,
+		DialKeepAliveTime:    5 * time.Second,
+		DialKeepAliveTimeout: 2 * time.Second,
+		MaxUnaryRetries:      1,
+		Logger:               zap.NewNop(),
+	})
+	if err != nil {
+		t.Fatalf("client for %v: %v", endpoints, err)
+	}
+	t.Cleanup(func() { _ = cli.Close() })
+	return cli
 }

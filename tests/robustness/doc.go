@@ -11,7 +11,7 @@
 //
 //	-robustness.seed=N          seed of the run (0: a fresh random one, printed)
 //	-robustness.scenarios=N     number of scenarios (default 3)
-//	-robustness.duration=D      traffic time of each scenario (default 8s)
+//	-robustness.duration=D      traffic time of each scenario (default 10s)
 //	-robustness.rate=N          total operations per second (0: from the seed)
 //	-robustness.artifacts=DIR   where a failed scenario's folder goes (default: temp dir)
 //	-robustness.porcupine-timeout=D  bound of the linearizability check

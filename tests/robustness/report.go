@@ -1,6 +1,7 @@
 package robustness
 
 import (
+	"encoding/json"
 	"fmt"
 	"os"
 	"path/filepath"
@@ -20,6 +21,7 @@ type artifacts struct {
 	Errors   []string
 	Ops      []operation
 	Lin      *linResult
+	Hist     []operation // the history porcupine checked
 	Watchers []watcherResult
 	Revs     map[string][]revSample
 	Logs     map[string]string
@@ -39,7 +41,7 @@ func (a *artifacts) write(base string) (string, error) {
 		return "", err
 	}
 	var b strings.Builder
-	fmt.Fprintf(&b, "scenario %s\nseed %d\nreplay: %s\n\nfaults:\n", a.Scenario, a.Seed, a.Replay)
+	fmt.Fprintf(&b, "scenario %s\nscenario seed %d\nreplay: %s\n\nfaults:\n", a.Scenario, a.Seed, a.Replay)
 	for _, f := range a.Faults {
 		fmt.Fprintf(&b, "  %s\n", f)
 	}
@@ -48,7 +50,7 @@ func (a *artifacts) write(base string) (string, error) {
 		fmt.Fprintf(&b, "  %s\n", e)
 	}
 	if a.Lin != nil {
-		fmt.Fprintf(&b, "\n%s\n", a.Lin)
+		fmt.Fprintf(&b, "\n%s\n%s", a.Lin, a.Lin.explain(a.Hist))
 	}
 	files := map[string]string{"README.txt": b.String()}
 
@@ -67,6 +69,9 @@ func (a *artifacts) write(base string) (string, error) {
 		ops.WriteString("\n")
 	}
 	files["operations.txt"] = ops.String()
+	if js, err := json.Marshal(a.Hist); err == nil {
+		files["history.json"] = string(js) // the checked history, for offline re-checks
+	}
 
 	for _, w := range a.Watchers {
 		var s strings.Builder

@@ -14,7 +14,7 @@ import (
 var (
 	flagSeed      = flag.Uint64("robustness.seed", 0, "seed of the run; 0 picks a random one")
 	flagScenarios = flag.Int("robustness.scenarios", 3, "number of scenarios to run")
-	flagDuration  = flag.Duration("robustness.duration", 8*time.Second, "traffic time of each scenario")
+	flagDuration  = flag.Duration("robustness.duration", 10*time.Second, "traffic time of each scenario")
 	flagRate      = flag.Int("robustness.rate", 0, "total client operations per second; 0 derives it from the seed")
 	flagArtifacts = flag.String("robustness.artifacts", "", "directory for the folders of failed scenarios (default: the temp dir)")
 	flagPorcupine = flag.Duration("robustness.porcupine-timeout", time.Minute, "bound of the linearizability check")

@@ -219,7 +219,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 	clients := make([]*trafficClient, sc.Clients)
 	for i := range clients {
 		clients[i] = &trafficClient{
-			cli: framework.NewClient(t, c.endpoints()...), rng: rand.New(rand.NewPCG(sc.Seed, uint64(100+i))),
+			cli: newTrafficClient(t, c.endpoints()), rng: rand.New(rand.NewPCG(sc.Seed, uint64(100+i))),
 			cfg: tcfg, rec: rec, leases: leases, ids: ids, name: i, id: ids.get(),
 		}
 		trafficWG.Add(1)
@@ -348,7 +348,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 		len(ops), countUnknown(ops), len(hist), finalRev, lin)
 	switch lin.Result {
 	case "Illegal":
-		fail("the history is not linearizable (see history.html)")
+		fail("the history is not linearizable (see history.html):\n%s", lin.explain(hist))
 	case "Unknown":
 		fail("porcupine did not finish within %s: the history is neither proven nor refuted", rc.PorcupineTimeout)
 	}
@@ -364,7 +364,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 	revs := sampler.samples
 	sampler.mu.Unlock()
 	a := &artifacts{Scenario: sc.Name, Seed: sc.Seed, Replay: rc.Replay, Faults: faults, Errors: errs,
-		Ops: ops, Lin: &lin, Watchers: results, Revs: revs, Logs: logs}
+		Ops: ops, Lin: &lin, Hist: hist, Watchers: results, Revs: revs, Logs: logs}
 	dir, werr := a.write(rc.ArtifactsDir)
 	if werr != nil {
 		t.Logf("writing artifacts: %v", werr)
