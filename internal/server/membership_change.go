@@ -334,6 +334,12 @@ func (s *Server) MoveLeader(ctx context.Context, target uint64) (*pb.MoveLeaderR
 			return nil, errTimeoutLeaderTransfer
 		case <-time.After(s.cfg.TickInterval):
 		}
+		// Raft gives a transfer up after an election timeout (the target
+		// was too far behind, or a message was lost): ask again while this
+		// member still leads.
+		if st := s.r.Status(); st.Lead == s.id && st.LeadTransferee == 0 {
+			s.r.TransferLeadership(ctx, lead, target)
+		}
 	}
 	s.lg.Info("leadership transfer finished", "local-member-id", fmt.Sprintf("%x", s.id),
 		"old-leader-member-id", fmt.Sprintf("%x", lead), "new-leader-member-id", fmt.Sprintf("%x", target), "took", time.Since(start))
