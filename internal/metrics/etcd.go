@@ -5,6 +5,7 @@ import (
 	"strconv"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"go.etcd.io/etcd/api/v3/version"
 )
 
@@ -41,41 +42,50 @@ type Member interface {
 
 // Buckets of etcd's disk and network histograms.
 var (
-	diskBuckets = ExponentialBuckets(0.001, 2, 14)  // 1ms .. 8.192s
-	rttBuckets  = ExponentialBuckets(0.0001, 2, 16) // 0.1ms .. 3.2768s
+	diskBuckets = prometheus.ExponentialBuckets(0.001, 2, 14)  // 1ms .. 8.192s
+	rttBuckets  = prometheus.ExponentialBuckets(0.0001, 2, 16) // 0.1ms .. 3.2768s
 )
 
 // Etcd is etcd's metrics of one member that count events as they happen.
 // Its methods are safe for concurrent use and cheap; pass them to the
 // packages that see the events.
 type Etcd struct {
-	walFsync      *Histogram
-	backendCommit *Histogram
-	peerSent      *CounterVec
-	peerReceived  *CounterVec
-	peerRTT       *HistogramVec
-	healthSuccess *Counter
-	healthFailed  *Counter
-	healthCheck   *GaugeVec
-	healthChecks  *CounterVec
+	walFsync      prometheus.Histogram
+	backendCommit prometheus.Histogram
+	peerSent      *prometheus.CounterVec
+	peerReceived  *prometheus.CounterVec
+	peerRTT       *prometheus.HistogramVec
+	healthSuccess prometheus.Counter
+	healthFailed  prometheus.Counter
+	healthCheck   *prometheus.GaugeVec
+	healthChecks  *prometheus.CounterVec
 }
 
 func newEtcd() *Etcd {
 	return &Etcd{
-		walFsync:      NewHistogram("etcd_disk_wal_fsync_duration_seconds", "The latency distributions of fsync called by WAL.", diskBuckets),
-		backendCommit: NewHistogram("etcd_disk_backend_commit_duration_seconds", "The latency distributions of commit called by backend.", diskBuckets),
-		peerSent:      NewCounterVec("etcd_network_peer_sent_bytes_total", "The total number of bytes sent to peers.", "To"),
-		peerReceived:  NewCounterVec("etcd_network_peer_received_bytes_total", "The total number of bytes received from peers.", "From"),
-		peerRTT:       NewHistogramVec("etcd_network_peer_round_trip_time_seconds", "Round-Trip-Time histogram between peers", rttBuckets, "To"),
-		healthSuccess: NewCounter("etcd_server_health_success", "The total number of successful health checks"),
-		healthFailed:  NewCounter("etcd_server_health_failures", "The total number of failed health checks"),
-		healthCheck:   NewGaugeVec("etcd_server_healthcheck", "The result of each kind of healthcheck.", "type", "name"),
-		healthChecks:  NewCounterVec("etcd_server_healthchecks_total", "The total number of each kind of healthcheck.", "type", "name", "status"),
+		walFsync: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "etcd_disk_wal_fsync_duration_seconds",
+			Help: "The latency distributions of fsync called by WAL.", Buckets: diskBuckets}),
+		backendCommit: prometheus.NewHistogram(prometheus.HistogramOpts{Name: "etcd_disk_backend_commit_duration_seconds",
+			Help: "The latency distributions of commit called by backend.", Buckets: diskBuckets}),
+		peerSent: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "etcd_network_peer_sent_bytes_total",
+			Help: "The total number of bytes sent to peers."}, []string{"To"}),
+		peerReceived: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "etcd_network_peer_received_bytes_total",
+			Help: "The total number of bytes received from peers."}, []string{"From"}),
+		peerRTT: prometheus.NewHistogramVec(prometheus.HistogramOpts{Name: "etcd_network_peer_round_trip_time_seconds",
+			Help: "Round-Trip-Time histogram between peers", Buckets: rttBuckets}, []string{"To"}),
+		healthSuccess: prometheus.NewCounter(prometheus.CounterOpts{Name: "etcd_server_health_success",
+			Help: "The total number of successful health checks"}),
+		healthFailed: prometheus.NewCounter(prometheus.CounterOpts{Name: "etcd_server_health_failures",
+			Help: "The total number of failed health checks"}),
+		healthCheck: prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: "etcd_server_healthcheck",
+			Help: "The result of each kind of healthcheck."}, []string{"type", "name"}),
+		healthChecks: prometheus.NewCounterVec(prometheus.CounterOpts{Name: "etcd_server_healthchecks_total",
+			Help: "The total number of each kind of healthcheck."}, []string{"type", "name", "status"}),
 	}
 }
 
-func (e *Etcd) collectors() []Collector {
-	return []Collector{e.walFsync, e.backendCommit, e.peerSent, e.peerReceived, e.peerRTT,
+func (e *Etcd) collectors() []prometheus.Collector {
+	return []prometheus.Collector{e.walFsync, e.backendCommit, e.peerSent, e.peerReceived, e.peerRTT,
 		e.healthSuccess, e.healthFailed, e.healthCheck, e.healthChecks}
 }
 
@@ -86,16 +96,16 @@ func (e *Etcd) ObserveWALFsync(d time.Duration) { e.walFsync.Observe(d.Seconds()
 func (e *Etcd) ObserveBackendCommit(d time.Duration) { e.backendCommit.Observe(d.Seconds()) }
 
 // PeerSent counts n bytes of raft messages sent to the member to.
-func (e *Etcd) PeerSent(to uint64, n int) { e.peerSent.With(idLabel(to)).Add(float64(n)) }
+func (e *Etcd) PeerSent(to uint64, n int) { e.peerSent.WithLabelValues(idLabel(to)).Add(float64(n)) }
 
 // PeerReceived counts n bytes of raft messages received from the member from.
 func (e *Etcd) PeerReceived(from uint64, n int) {
-	e.peerReceived.With(idLabel(from)).Add(float64(n))
+	e.peerReceived.WithLabelValues(idLabel(from)).Add(float64(n))
 }
 
 // ObservePeerRTT records one round trip time to the member to.
 func (e *Etcd) ObservePeerRTT(to uint64, d time.Duration) {
-	e.peerRTT.With(idLabel(to)).Observe(d.Seconds())
+	e.peerRTT.WithLabelValues(idLabel(to)).Observe(d.Seconds())
 }
 
 // HealthServed counts one answer of /health.
@@ -114,45 +124,51 @@ func (e *Etcd) CheckRan(typ, name string, ok bool) {
 	if ok {
 		v, st = 1, "success"
 	}
-	e.healthCheck.With(typ, name).Set(v)
-	e.healthChecks.With(typ, name, st).Inc()
+	e.healthCheck.WithLabelValues(typ, name).Set(v)
+	e.healthChecks.WithLabelValues(typ, name, st).Inc()
 }
 
 // idLabel formats a member ID as etcd does in labels: hex, no padding.
 func idLabel(id uint64) string { return strconv.FormatUint(id, 16) }
 
 // memberCollectors returns the metrics read from m at scrape time.
-func memberCollectors(m Member) []Collector {
+func memberCollectors(m Member) []prometheus.Collector {
 	b2f := func(b bool) float64 {
 		if b {
 			return 1
 		}
 		return 0
 	}
-	info := func(name, help, label, value string) Collector {
-		g := NewGaugeVec(name, help, label)
-		g.With(value).Set(1)
+	gauge := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewGaugeFunc(prometheus.GaugeOpts{Name: name, Help: help}, f)
+	}
+	counter := func(name, help string, f func() float64) prometheus.Collector {
+		return prometheus.NewCounterFunc(prometheus.CounterOpts{Name: name, Help: help}, f)
+	}
+	info := func(name, help, label, value string) prometheus.Collector {
+		g := prometheus.NewGaugeVec(prometheus.GaugeOpts{Name: name, Help: help}, []string{label})
+		g.WithLabelValues(value).Set(1)
 		return g
 	}
-	return []Collector{
-		NewGaugeFunc("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
+	return []prometheus.Collector{
+		gauge("etcd_server_has_leader", "Whether or not a leader exists. 1 is existence, 0 is not.",
 			func() float64 { return b2f(m.Leader() != 0) }),
-		NewGaugeFunc("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.",
+		gauge("etcd_server_is_leader", "Whether or not this member is a leader. 1 if is, 0 otherwise.",
 			func() float64 { return b2f(m.Leader() != 0 && m.Leader() == m.ID()) }),
-		NewGaugeFunc("etcd_server_is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.",
+		gauge("etcd_server_is_learner", "Whether or not this member is a learner. 1 if is, 0 otherwise.",
 			func() float64 { return b2f(m.IsLearner()) }),
-		NewCounterFunc("etcd_server_leader_changes_seen_total", "The number of leader changes seen.",
+		counter("etcd_server_leader_changes_seen_total", "The number of leader changes seen.",
 			func() float64 { return float64(m.LeaderChangesSeen()) }),
 		// etcd declares these two "_total" metrics as gauges.
-		NewGaugeFunc("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.",
+		gauge("etcd_server_proposals_committed_total", "The total number of consensus proposals committed.",
 			func() float64 { return float64(m.CommittedIndex()) }),
-		NewGaugeFunc("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.",
+		gauge("etcd_server_proposals_applied_total", "The total number of consensus proposals applied.",
 			func() float64 { return float64(m.AppliedIndex()) }),
-		NewGaugeFunc("etcd_server_proposals_pending", "The current number of pending proposals to commit.",
+		gauge("etcd_server_proposals_pending", "The current number of pending proposals to commit.",
 			func() float64 { return float64(m.ProposalsPending()) }),
-		NewCounterFunc("etcd_server_proposals_failed_total", "The total number of failed proposals seen.",
+		counter("etcd_server_proposals_failed_total", "The total number of failed proposals seen.",
 			func() float64 { return float64(m.ProposalsFailed()) }),
-		NewGaugeFunc("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.",
+		gauge("etcd_server_quota_backend_bytes", "Current backend storage quota size in bytes.",
 			func() float64 { return float64(m.QuotaBackendBytes()) }),
 		info("etcd_server_id", "Server or member ID in hexadecimal format. 1 for 'server_id' label with current ID.",
 			"server_id", idLabel(m.ID())),
@@ -162,15 +178,15 @@ func memberCollectors(m Member) []Collector {
 			"server_go_version", runtime.Version()),
 		info("etcd_cluster_version", "Which version is running. 1 for 'cluster_version' label with current cluster version",
 			"cluster_version", ClusterVersion()),
-		NewGaugeFunc("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.",
+		gauge("etcd_mvcc_db_total_size_in_bytes", "Total size of the underlying database physically allocated in bytes.",
 			func() float64 { return float64(m.DBSize()) }),
-		NewGaugeFunc("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.",
+		gauge("etcd_mvcc_db_total_size_in_use_in_bytes", "Total size of the underlying database logically in use in bytes.",
 			func() float64 { return float64(m.DBSizeInUse()) }),
-		NewGaugeFunc("etcd_debugging_mvcc_keys_total", "Total number of keys.",
+		gauge("etcd_debugging_mvcc_keys_total", "Total number of keys.",
 			func() float64 { return float64(m.KeysTotal()) }),
-		NewGaugeFunc("etcd_debugging_mvcc_current_revision", "The current revision of store.",
+		gauge("etcd_debugging_mvcc_current_revision", "The current revision of store.",
 			func() float64 { return float64(m.CurrentRevision()) }),
-		NewGaugeFunc("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
+		gauge("etcd_debugging_mvcc_compact_revision", "The revision of the last compaction in store.",
 			func() float64 { return float64(m.CompactRevision()) }),
 	}
 }
@@ -189,26 +205,3 @@ func ClusterVersion() string {
 	}
 	return v
 }
-
-// Metrics is the whole /metrics of one member: etcd's metrics, the gRPC
-// server's, and the Go runtime's and process's.
-type Metrics struct {
-	*Registry
-	// Etcd takes the events etcd's metrics count.
-	Etcd *Etcd
-	// GRPC has the gRPC server's interceptors.
-	GRPC *GRPC
-}
-
-// New returns the metrics of a member whose server does not exist yet
-// (its Observe* functions go into the server's configuration); call
-// RegisterMember once it does. extensive is --metrics=extensive.
-func New(extensive bool) *Metrics {
-	m := &Metrics{Registry: NewRegistry(), Etcd: newEtcd(), GRPC: NewGRPC(extensive)}
-	m.Register(m.Etcd.collectors()...)
-	m.Register(m.GRPC, GoCollector(), ProcessCollector())
-	return m
-}
-
-// RegisterMember adds the metrics read from the member at scrape time.
-func (m *Metrics) RegisterMember(mem Member) { m.Register(memberCollectors(mem)...) }

@@ -5,6 +5,7 @@ import (
 	"strings"
 	"time"
 
+	"github.com/prometheus/client_golang/prometheus"
 	"google.golang.org/grpc"
 	"google.golang.org/grpc/codes"
 	"google.golang.org/grpc/status"
@@ -28,38 +29,56 @@ var allCodes = []codes.Code{
 
 // GRPC is the gRPC server metrics of go-grpc-middleware's prometheus
 // provider (etcd's): calls started and handled, stream messages received and
-// sent, and, with --metrics=extensive, the handling time histogram.
+// sent, and, with --metrics=extensive, the handling time histogram. It is a
+// prometheus.Collector.
 type GRPC struct {
-	started, handled, received, sent *CounterVec
-	handling                         *HistogramVec // nil unless extensive
+	started, handled, received, sent *prometheus.CounterVec
+	handling                         *prometheus.HistogramVec // nil unless extensive
 }
 
 // NewGRPC returns the gRPC server metrics; extensive adds
 // grpc_server_handling_seconds.
 func NewGRPC(extensive bool) *GRPC {
+	labels := []string{"grpc_type", "grpc_service", "grpc_method"}
+	counter := func(name, help string, labels []string) *prometheus.CounterVec {
+		return prometheus.NewCounterVec(prometheus.CounterOpts{Name: name, Help: help}, labels)
+	}
 	m := &GRPC{
-		started:  NewCounterVec("grpc_server_started_total", "Total number of RPCs started on the server.", "grpc_type", "grpc_service", "grpc_method"),
-		handled:  NewCounterVec("grpc_server_handled_total", "Total number of RPCs completed on the server, regardless of success or failure.", "grpc_type", "grpc_service", "grpc_method", "grpc_code"),
-		received: NewCounterVec("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", "grpc_type", "grpc_service", "grpc_method"),
-		sent:     NewCounterVec("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", "grpc_type", "grpc_service", "grpc_method"),
+		started:  counter("grpc_server_started_total", "Total number of RPCs started on the server.", labels),
+		handled:  counter("grpc_server_handled_total", "Total number of RPCs completed on the server, regardless of success or failure.", []string{"grpc_type", "grpc_service", "grpc_method", "grpc_code"}),
+		received: counter("grpc_server_msg_received_total", "Total number of RPC stream messages received on the server.", labels),
+		sent:     counter("grpc_server_msg_sent_total", "Total number of gRPC stream messages sent by the server.", labels),
 	}
 	if extensive {
-		m.handling = NewHistogramVec("grpc_server_handling_seconds",
-			"Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
-			DefBuckets, "grpc_type", "grpc_service", "grpc_method")
+		m.handling = prometheus.NewHistogramVec(prometheus.HistogramOpts{
+			Name:    "grpc_server_handling_seconds",
+			Help:    "Histogram of response latency (seconds) of gRPC that had been application-level handled by the server.",
+			Buckets: prometheus.DefBuckets,
+		}, labels)
 	}
 	return m
 }
 
-// Collect implements Collector.
-func (m *GRPC) Collect() []*Family {
-	fams := append(m.started.Collect(), m.handled.Collect()...)
-	fams = append(fams, m.received.Collect()...)
-	fams = append(fams, m.sent.Collect()...)
+func (m *GRPC) collectors() []prometheus.Collector {
+	cs := []prometheus.Collector{m.started, m.handled, m.received, m.sent}
 	if m.handling != nil {
-		fams = append(fams, m.handling.Collect()...)
+		cs = append(cs, m.handling)
 	}
-	return fams
+	return cs
+}
+
+// Describe implements prometheus.Collector.
+func (m *GRPC) Describe(ch chan<- *prometheus.Desc) {
+	for _, c := range m.collectors() {
+		c.Describe(ch)
+	}
+}
+
+// Collect implements prometheus.Collector.
+func (m *GRPC) Collect(ch chan<- prometheus.Metric) {
+	for _, c := range m.collectors() {
+		c.Collect(ch)
+	}
 }
 
 // InitializeMetrics creates every method's series at zero (handled: with
@@ -68,14 +87,14 @@ func (m *GRPC) InitializeMetrics(services map[string]grpc.ServiceInfo) {
 	for svc, info := range services {
 		for _, mi := range info.Methods {
 			typ := methodType(mi.IsClientStream, mi.IsServerStream)
-			m.started.With(typ, svc, mi.Name)
-			m.received.With(typ, svc, mi.Name)
-			m.sent.With(typ, svc, mi.Name)
+			m.started.WithLabelValues(typ, svc, mi.Name)
+			m.received.WithLabelValues(typ, svc, mi.Name)
+			m.sent.WithLabelValues(typ, svc, mi.Name)
 			if m.handling != nil {
-				m.handling.With(typ, svc, mi.Name)
+				m.handling.WithLabelValues(typ, svc, mi.Name)
 			}
 			for _, c := range allCodes {
-				m.handled.With(typ, svc, mi.Name, c.String())
+				m.handled.WithLabelValues(typ, svc, mi.Name, c.String())
 			}
 		}
 	}
@@ -87,10 +106,10 @@ func (m *GRPC) UnaryServerInterceptor() grpc.UnaryServerInterceptor {
 	return func(ctx context.Context, req any, info *grpc.UnaryServerInfo, handler grpc.UnaryHandler) (any, error) {
 		start := time.Now()
 		svc, method := splitMethod(info.FullMethod)
-		m.started.With(grpcUnary, svc, method).Inc()
-		m.received.With(grpcUnary, svc, method).Inc()
+		m.started.WithLabelValues(grpcUnary, svc, method).Inc()
+		m.received.WithLabelValues(grpcUnary, svc, method).Inc()
 		resp, err := handler(ctx, req)
-		m.sent.With(grpcUnary, svc, method).Inc()
+		m.sent.WithLabelValues(grpcUnary, svc, method).Inc()
 		m.done(grpcUnary, svc, method, err, start)
 		return resp, err
 	}
@@ -103,11 +122,11 @@ func (m *GRPC) StreamServerInterceptor() grpc.StreamServerInterceptor {
 		start := time.Now()
 		svc, method := splitMethod(info.FullMethod)
 		typ := methodType(info.IsClientStream, info.IsServerStream)
-		m.started.With(typ, svc, method).Inc()
+		m.started.WithLabelValues(typ, svc, method).Inc()
 		err := handler(srv, &countedStream{
 			ServerStream: ss,
-			received:     m.received.With(typ, svc, method),
-			sent:         m.sent.With(typ, svc, method),
+			received:     m.received.WithLabelValues(typ, svc, method),
+			sent:         m.sent.WithLabelValues(typ, svc, method),
 		})
 		m.done(typ, svc, method, err, start)
 		return err
@@ -119,9 +138,9 @@ func (m *GRPC) done(typ, svc, method string, err error, start time.Time) {
 	if !ok {
 		st = status.FromContextError(err)
 	}
-	m.handled.With(typ, svc, method, st.Code().String()).Inc()
+	m.handled.WithLabelValues(typ, svc, method, st.Code().String()).Inc()
 	if m.handling != nil {
-		m.handling.With(typ, svc, method).Observe(time.Since(start).Seconds())
+		m.handling.WithLabelValues(typ, svc, method).Observe(time.Since(start).Seconds())
 	}
 }
 
@@ -129,7 +148,7 @@ func (m *GRPC) done(typ, svc, method string, err error, start time.Time) {
 // provider does, whether or not it succeeded).
 type countedStream struct {
 	grpc.ServerStream
-	received, sent *Counter
+	received, sent prometheus.Counter
 }
 
 func (s *countedStream) SendMsg(msg any) error {

@@ -34,11 +34,18 @@ func implementations(b *testing.B) []struct{ name, bin string } {
 }
 
 // run spreads b.N operations over clients goroutines sharing conns
-// connections, as etcd's benchmark tool does, and reports ops/s.
+// connections, as etcd's benchmark tool does, and reports ops/s and the
+// peak RSS of the member (the largest one's, for several).
 func run(b *testing.B, m *framework.Member, clients, conns int, op func(c *clientv3.Client, i int64) error) {
+	runOn(b, []*framework.Member{m}, []*framework.Member{m}, clients, conns, op)
+}
+
+// runOn is run with the connections spread round-robin over targets; the
+// peak RSS reported is the largest of the members of all.
+func runOn(b *testing.B, targets, all []*framework.Member, clients, conns int, op func(c *clientv3.Client, i int64) error) {
 	cs := make([]*clientv3.Client, conns)
 	for i := range cs {
-		cs[i] = m.Client(b)
+		cs[i] = targets[i%len(targets)].Client(b)
 	}
 	var next atomic.Int64
 	errc := make(chan error, clients)
@@ -65,8 +72,14 @@ func run(b *testing.B, m *framework.Member, clients, conns int, op func(c *clien
 	}
 	b.StopTimer()
 	b.ReportMetric(float64(b.N)/b.Elapsed().Seconds(), "ops/s")
-	if kb, err := peakRSSKiB(m.PID()); err == nil {
-		b.ReportMetric(float64(kb)/1024, "peak-RSS-MiB")
+	peak := 0
+	for _, m := range all {
+		if kb, err := peakRSSKiB(m.PID()); err == nil && kb > peak {
+			peak = kb
+		}
+	}
+	if peak > 0 {
+		b.ReportMetric(float64(peak)/1024, "peak-RSS-MiB")
 	}
 }
 

@@ -23,11 +23,18 @@ var clusterFlags = []string{"--heartbeat-interval", "20", "--election-timeout", 
 // them and returns its index.
 func clusterLeader(t *testing.T, ms []*framework.Member, clis []*clientv3.Client) int {
 	t.Helper()
+	return clusterLeaderAmong(t, ms, clis, func(i int) bool { return ms[i].Running() })
+}
+
+// clusterLeaderAmong is clusterLeader over the members i for which include
+// is true.
+func clusterLeaderAmong(t *testing.T, ms []*framework.Member, clis []*clientv3.Client, include func(i int) bool) int {
+	t.Helper()
 	deadline := time.Now().Add(clusterConverge)
 	for {
 		lead, idx, agree := uint64(0), -1, true
 		for i, m := range ms {
-			if !m.Running() {
+			if !include(i) {
 				continue
 			}
 			ctx, cancel := context.WithTimeout(context.Background(), time.Second)

@@ -3,7 +3,6 @@ package robustness
 import (
 	"context"
 	"fmt"
-	"strings"
 	"sync"
 	"syscall"
 	"testing"
@@ -17,10 +16,7 @@ import (
 
 // member is one etcd process with the proxy in front of its peer port.
 type member struct {
-	*framework.Member
-	Index int
-	Proxy *framework.Proxy
-	ID    string // hex member ID, as in X-Server-From
+	*framework.ProxiedMember
 
 	mu       sync.Mutex
 	expected bool // a stop we caused: an exit now is not a crash
@@ -55,63 +51,30 @@ type clusterConfig struct {
 	ExtraArgs []string
 }
 
-// startCluster starts cfg.Size members: member i listens for peers on P_i,
-// advertises its proxy's port X_i and every --initial-cluster URL is a
-// proxy's, so all peer traffic crosses the proxies.
+// startCluster starts cfg.Size members behind proxies (see
+// framework.StartProxiedCluster), so all peer traffic crosses the proxies.
 func startCluster(t testing.TB, cfg clusterConfig) *cluster {
 	t.Helper()
 	c := &cluster{t: t, status: map[string]*clientv3.Client{}}
-	type ports struct{ client, peer, proxy int }
-	ps := make([]ports, cfg.Size)
-	var parts []string
-	for i := range ps {
-		ps[i] = ports{framework.FreePort(t), framework.FreePort(t), framework.FreePort(t)}
-		parts = append(parts, fmt.Sprintf("m%d=http://127.0.0.1:%d", i, ps[i].proxy))
-	}
-	initial := strings.Join(parts, ",")
-	for i, p := range ps {
-		proxy := framework.StartProxy(t, p.proxy, fmt.Sprintf("127.0.0.1:%d", p.peer))
-		args := append([]string{
-			"--initial-advertise-peer-urls", fmt.Sprintf("http://127.0.0.1:%d", p.proxy),
+	pms := framework.StartProxiedCluster(t, framework.ProxiedClusterConfig{
+		Size:  cfg.Size,
+		Bin:   cfg.Bin,
+		Token: "robustness",
+		ExtraArgs: append([]string{
 			"--heartbeat-interval", "50",
 			"--election-timeout", "500",
 			"--log-level", "info",
-		}, cfg.ExtraArgs...)
-		var env []string
-		if cfg.Failpoint != "" && i == cfg.FPMember {
-			env = []string{"ETCD_FAILPOINTS=" + cfg.Failpoint}
-		}
-		fm := framework.NewMember(t, framework.MemberConfig{
-			Bin:                 cfg.Bin,
-			Name:                fmt.Sprintf("m%d", i),
-			ClientPort:          p.client,
-			PeerPort:            p.peer,
-			InitialCluster:      initial,
-			InitialClusterToken: "robustness",
-			ExtraArgs:           args,
-			Env:                 env,
-		})
-		c.members = append(c.members, &member{Member: fm, Index: i, Proxy: proxy})
-	}
-	for _, m := range c.members {
-		if err := m.StartNoWait(); err != nil {
-			t.Fatalf("starting %s: %v", m.Name, err)
-		}
-	}
-	if err := c.waitReady(c.members); err != nil {
-		t.Fatalf("starting the cluster: %v", err)
-	}
-	for _, m := range c.members {
-		c.status[m.Name] = framework.NewClient(t, m.ClientURL)
-	}
-	ctx, cancel := context.WithTimeout(context.Background(), 10*time.Second)
-	defer cancel()
-	for _, m := range c.members {
-		r, err := c.status[m.Name].Status(ctx, m.ClientURL)
-		if err != nil {
-			t.Fatalf("status of %s: %v", m.Name, err)
-		}
-		m.ID = fmt.Sprintf("%x", r.Header.MemberId)
+		}, cfg.ExtraArgs...),
+		Env: func(i int) []string {
+			if cfg.Failpoint != "" && i == cfg.FPMember {
+				return []string{"ETCD_FAILPOINTS=" + cfg.Failpoint}
+			}
+			return nil
+		},
+	})
+	for _, pm := range pms {
+		c.members = append(c.members, &member{ProxiedMember: pm})
+		c.status[pm.Name] = framework.NewClient(t, pm.ClientURL)
 	}
 	t.Cleanup(func() {
 		for _, m := range c.members {
@@ -124,22 +87,11 @@ func startCluster(t testing.TB, cfg clusterConfig) *cluster {
 }
 
 func (c *cluster) waitReady(ms []*member) error {
-	errs := make([]error, len(ms))
-	var wg sync.WaitGroup
+	pms := make([]*framework.ProxiedMember, len(ms))
 	for i, m := range ms {
-		wg.Add(1)
-		go func() {
-			defer wg.Done()
-			errs[i] = m.WaitReady(framework.DefaultReadyTimeout)
-		}()
+		pms[i] = m.ProxiedMember
 	}
-	wg.Wait()
-	for _, err := range errs {
-		if err != nil {
-			return err
-		}
-	}
-	return nil
+	return framework.WaitAllReady(pms)
 }
 
 // endpoints returns every member's client URL.
@@ -224,13 +176,16 @@ func (c *cluster) thaw(m *member) {
 // documentation): its own proxy applies mode to everything, every other
 // proxy to the connections m opened.
 func (c *cluster) isolate(m *member, mode framework.Mode) {
-	m.Proxy.SetRule(framework.ToTarget, framework.Rule{Mode: mode})
-	m.Proxy.SetRule(framework.FromTarget, framework.Rule{Mode: mode})
-	for _, o := range c.members {
-		if o != m {
-			o.Proxy.SetOriginRule(m.ID, framework.Rule{Mode: mode})
-		}
+	framework.Isolate(c.proxied(), m.ProxiedMember, mode)
+}
+
+// proxied returns the framework view of the members.
+func (c *cluster) proxied() []*framework.ProxiedMember {
+	out := make([]*framework.ProxiedMember, len(c.members))
+	for i, m := range c.members {
+		out[i] = m.ProxiedMember
 	}
+	return out
 }
 
 // delayAll delays every peer byte by d plus up to jitter.
@@ -243,11 +198,7 @@ func (c *cluster) delayAll(d, jitter time.Duration) {
 }
 
 // heal passes all peer traffic again.
-func (c *cluster) heal() {
-	for _, m := range c.members {
-		m.Proxy.Heal()
-	}
-}
+func (c *cluster) heal() { framework.HealAll(c.proxied()) }
 
 // restoreAll heals the network, thaws frozen members and starts dead ones.
 func (c *cluster) restoreAll() error {
