@@ -94,6 +94,16 @@ type Config struct {
 	LeaseCheckpointInterval time.Duration
 	BackendBatchLimit       int
 	InitialCorruptCheck     bool
+	// CorruptCheckTime is --corrupt-check-time: how often the leader
+	// compares its HashKV with the other members' (0: never).
+	CorruptCheckTime time.Duration
+	// AutoCompactionMode is --auto-compaction-mode (CompactorModePeriodic
+	// or CompactorModeRevision).
+	AutoCompactionMode string
+	// AutoCompactionRetention is --auto-compaction-retention parsed as etcd
+	// does: a time span in periodic mode, a revision count (the duration's
+	// value) in revision mode; 0 disables auto compaction.
+	AutoCompactionRetention time.Duration
 	EnablePprof             bool
 	// ListenMetricsURLs is --listen-metrics-urls: more URLs serving only
 	// /metrics and the health endpoints (none by default).

@@ -268,10 +268,16 @@ func TestLegacyFlags(t *testing.T) {
 		check func(c *Config) bool
 	}{
 		{"seed node2", []string{"-c", "4002", "-s", "7002", "-C", "127.0.0.1:7001", "-d", "nod/node2"}, nil, func(c *Config) bool {
-			return c.Legacy && c.DataDir == "nod/node2" && c.Name == "default" &&
+			return c.Legacy && c.DataDir == "nod/node2" && c.Name == "127.0.0.1:7002" &&
 				urlsString(c.ListenClientURLs) == "http://127.0.0.1:4002" && urlsString(c.AdvertiseClientURLs) == "http://127.0.0.1:4002" &&
 				urlsString(c.ListenPeerURLs) == "http://127.0.0.1:7002" && urlsString(c.InitialAdvertisePeerURLs) == "http://127.0.0.1:7002" &&
-				reflect.DeepEqual(c.JoinPeers, []string{"http://127.0.0.1:7001"}) && c.InitialCluster == "default=http://127.0.0.1:7002"
+				reflect.DeepEqual(c.JoinPeers, []string{"http://127.0.0.1:7001"}) && c.InitialCluster == "127.0.0.1:7002=http://127.0.0.1:7002"
+		}},
+		{"joiner named by -n", []string{"-s", "7003", "-C", "127.0.0.1:7001", "-n", "node3"}, nil, func(c *Config) bool {
+			return c.Name == "node3" && c.DataDir == "node3.etcd"
+		}},
+		{"joiner without -n or -d", []string{"-c", "4003", "-s", "127.0.0.1:7003", "-C", "127.0.0.1:7001"}, nil, func(c *Config) bool {
+			return c.Name == "127.0.0.1:7003" && c.DataDir == "127.0.0.1:7003.etcd"
 		}},
 		{"host:port and name", []string{"-c", "127.0.0.2:4001", "-s", "127.0.0.2:7001", "-n", "node1", "-f"}, nil, func(c *Config) bool {
 			return c.Name == "node1" && c.DataDir == "node1.etcd" && c.ForceNewMember &&

@@ -14,6 +14,8 @@ var fileDurationKeys = map[string]bool{
 	"backend-batch-interval":                 true,
 	"watch-progress-notify-interval":         true,
 	"experimental-lease-checkpoint-interval": true,
+	"corrupt-check-time":                     true,
+	"experimental-corrupt-check-time":        true,
 }
 
 // fileIgnoredKeys are keys that are not configuration (they select it).

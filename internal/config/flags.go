@@ -54,6 +54,11 @@ type flagValues struct {
 	batchInterval          time.Duration
 	batchLimit             int
 	expInitialCorruptCheck bool
+	featureGates           string
+	corruptCheckTime       time.Duration
+	expCorruptCheckTime    time.Duration
+	autoCompactionMode     choiceValue
+	autoCompactionRetain   string
 	enablePprof            bool
 	listenMetrics          optionalURLsValue
 	metrics                string
@@ -74,8 +79,9 @@ type flagValues struct {
 // available from usage().
 func newFlagSet() (*flag.FlagSet, *flagValues) {
 	v := &flagValues{
-		clusterState: choiceValue{val: ClusterStateNew, valid: []string{ClusterStateNew, ClusterStateExisting}},
-		logOutputs:   stringsValue{DefaultLogOutput},
+		clusterState:       choiceValue{val: ClusterStateNew, valid: []string{ClusterStateNew, ClusterStateExisting}},
+		logOutputs:         stringsValue{DefaultLogOutput},
+		autoCompactionMode: choiceValue{val: CompactorModePeriodic, valid: []string{CompactorModePeriodic, CompactorModeRevision}},
 	}
 	mustSet := func(u *urlsValue, s string) {
 		if err := u.Set(s); err != nil {
@@ -132,6 +138,11 @@ func newFlagSet() (*flag.FlagSet, *flagValues) {
 	fs.Var(&v.listenMetrics, "listen-metrics-urls", "List of URLs to listen on for the /metrics and /health endpoints. For https, the client URL TLS info is used.")
 	fs.BoolVar(&v.unsafeNoFsync, "unsafe-no-fsync", false, "Disables fsync, unsafe, will cause data loss.")
 	fs.BoolVar(&v.expInitialCorruptCheck, "experimental-initial-corrupt-check", false, "Enable to check data corruption before serving any client/peer traffic.")
+	fs.StringVar(&v.featureGates, "feature-gates", "", "A set of key=value pairs that describe server level feature gates for alpha/experimental features. Options are:"+featureGateUsage())
+	fs.DurationVar(&v.corruptCheckTime, "corrupt-check-time", 0, "Duration of time between cluster corruption check passes.")
+	fs.DurationVar(&v.expCorruptCheckTime, "experimental-corrupt-check-time", 0, "Deprecated: use --corrupt-check-time.")
+	fs.StringVar(&v.autoCompactionRetain, "auto-compaction-retention", "0", "Auto compaction retention for mvcc key value store. 0 means disable auto compaction.")
+	fs.Var(&v.autoCompactionMode, "auto-compaction-mode", "interpret 'auto-compaction-retention' one of: periodic|revision. 'periodic' for duration based retention, defaulting to hours if no time unit is provided (e.g. '5m'). 'revision' for revision number based retention.")
 	fs.BoolVar(&v.version, "version", false, "Print the version and exit.")
 	fs.StringVar(&v.configFile, "config-file", "", "Path to the server configuration file. Other command line flags and environment variables are ignored if provided.")
 

@@ -99,6 +99,11 @@ func (v *flagValues) applyLegacy(c *Config, cmdline map[string]bool) error {
 		if len(c.JoinPeers) == 0 {
 			return fmt.Errorf("invalid value %q for flag -C: no peers given", v.lJoin)
 		}
+		// A joining member without -n is named after its peer address
+		// ("127.0.0.1:7002"), unique in its cluster.
+		if !cmdline[legacyName] && c.Name == DefaultName && len(c.InitialAdvertisePeerURLs) > 0 {
+			c.Name = c.InitialAdvertisePeerURLs[0].Host
+		}
 	}
 	c.ForceNewMember = v.lForce
 	return nil

@@ -154,6 +154,9 @@ func (v *flagValues) toConfig(set map[string]bool) (*Config, error) {
 		c.MaxLearners = v.expMaxLearners
 		c.addMessage(slog.LevelWarn, "--experimental-max-learners is deprecated in v3.6 and will be decommissioned in v3.7. Use '--max-learners' instead.")
 	}
+	if err := v.maintenanceConfig(c, set); err != nil {
+		return nil, err
+	}
 	if set["experimental-initial-corrupt-check"] {
 		c.addMessage(slog.LevelWarn, "--experimental-initial-corrupt-check is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=InitialCorruptCheck=true' instead.")
 	}

@@ -39,6 +39,9 @@ func Run(ctx context.Context, cfg *config.Config) error {
 	cfg.LogMessages(lg)
 	lg.Info("starting etcd", "etcd-version", version.Version, "go-version", runtime.Version(),
 		"go-os", runtime.GOOS, "go-arch", runtime.GOARCH, "max-cpu-available", runtime.GOMAXPROCS(0))
+	if err := forceNewMember(lg, cfg); err != nil {
+		return err
+	}
 	e, err := start(ctx, lg, cfg)
 	if err != nil {
 		return err
@@ -114,6 +117,12 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		Hooks:                   hooks,
 		MaxLearners:             cfg.MaxLearners,
 		StrictReconfigCheck:     cfg.StrictReconfigCheck,
+		InitialCorruptCheck:     cfg.InitialCorruptCheck,
+		CorruptCheckTime:        cfg.CorruptCheckTime,
+		AutoCompactionMode:      cfg.AutoCompactionMode,
+		AutoCompactionRetention: cfg.AutoCompactionRetention,
+		JoinPeers:               cfg.JoinPeers,
+		ForceJoin:               cfg.ForceNewMember,
 	})
 	if err != nil {
 		closeAll(peerLns)

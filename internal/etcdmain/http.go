@@ -41,6 +41,8 @@ func peerHandler(srv *server.Server) http.Handler {
 	leases := srv.LeaseHandler()
 	mux.Handle("/leases", leases)
 	mux.Handle("/leases/internal", leases)
+	mux.Handle(server.PeerHashKVPath, srv.HashKVHandler())
+	mux.Handle(server.PeerJoinPath, srv.JoinHandler())
 	return mux
 }
 

@@ -10,6 +10,7 @@ import (
 	"go.etcd.io/raft/v3/raftpb"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/etcdgo/etcd/internal/failpoint"
 	"github.com/etcdgo/etcd/internal/raftnode"
 	"github.com/etcdgo/etcd/internal/txn"
 )
@@ -76,6 +77,7 @@ func (s *Server) applyEntry(e *raftpb.Entry) error {
 		id  uint64
 		res *applyResult
 	)
+	failpoint.Hit("beforeApplyOneEntry")
 	s.applyMu.Lock()
 	switch e.GetType() {
 	case raftpb.EntryType_EntryNormal:
@@ -98,6 +100,7 @@ func (s *Server) applyEntry(e *raftpb.Entry) error {
 		s.consistIndex.Store(idx)
 	}
 	s.applyMu.Unlock()
+	failpoint.Hit("afterApplyOneEntry")
 	s.applyWait.Applied(idx)
 	if id != 0 {
 		s.w.Trigger(id, res)
@@ -122,7 +125,7 @@ func (s *Server) applyNormal(e *raftpb.Entry) (uint64, *applyResult) {
 	if id == 0 {
 		id = r.GetID()
 	}
-	return id, s.applyRequest(r)
+	return s.applyWithAlarms(id, r)
 }
 
 func (s *Server) applyRequest(r *pb.InternalRaftRequest) *applyResult {
@@ -145,6 +148,8 @@ func (s *Server) applyRequest(r *pb.InternalRaftRequest) *applyResult {
 		return &applyResult{resp: resp, err: txn.StoreError(err), physc: ch}
 	case r.LeaseGrant != nil || r.LeaseRevoke != nil || r.LeaseCheckpoint != nil:
 		return s.applyLease(r)
+	case r.Alarm != nil:
+		return s.applyAlarm(r.Alarm)
 	case r.ClusterMemberAttrSet != nil:
 		s.applyMemberAttrs(r.ClusterMemberAttrSet)
 		return &applyResult{}

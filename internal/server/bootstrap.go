@@ -76,6 +76,8 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 	var node raft.Node
 	if wal.Exist(walDir) {
 		node, err = s.restart(ctx, walDir, snapDir)
+	} else if len(cfg.JoinPeers) > 0 {
+		node, err = s.bootstrapJoin(ctx, walDir, snapDir)
 	} else {
 		node, err = s.bootstrapNew(walDir, snapDir)
 	}
@@ -89,6 +91,13 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		s.kv.Close()
 		be.Close()
 		return nil, fmt.Errorf("open lessor: %w", err)
+	}
+	if err := s.openMaintenance(ctx); err != nil {
+		s.lessor.Stop()
+		s.kv.Close()
+		s.storage.Close()
+		be.Close()
+		return nil, err
 	}
 	s.applyWait = newIndexWaiter(s.consistIndex.Load())
 	s.reqIDs = newIDGenerator(s.id, time.Now())
@@ -238,14 +247,7 @@ func (s *Server) bootstrapExisting(walDir, snapDir string) (raft.Node, error) {
 			s.id = remote[i].ID
 		}
 	}
-	s.cluster = newCluster(cid)
-	if err := s.createWAL(walDir, snapDir); err != nil {
-		return nil, err
-	}
-	s.joinPeers = remote
-	s.lg.Info("starting local member to join an existing cluster", "local-member-id", fmt.Sprintf("%x", s.id),
-		"cluster-id", fmt.Sprintf("%x", cid))
-	return raft.RestartNode(s.raftConfig(s.id, s.raftStorage)), nil
+	return s.startJoined(walDir, snapDir, s.id, cid, remote)
 }
 
 func sortedCopy(ss []string) []string {

@@ -31,6 +31,7 @@ func (s *Server) Start() {
 	go s.purgeLoop()
 	go s.publish()
 	s.startLease()
+	s.startMaintenance()
 	go func() {
 		select {
 		case err := <-s.r.Err():

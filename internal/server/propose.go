@@ -21,6 +21,9 @@ func (s *Server) propose(ctx context.Context, r *pb.InternalRaftRequest) (*apply
 	if s.r.CommittedIndex() > s.consistIndex.Load()+maxApplyLag {
 		return nil, rpctypes.ErrGRPCRequestTooManyRequests
 	}
+	if err := s.checkQuota(ctx, r); err != nil {
+		return nil, err
+	}
 	id := s.reqIDs.Next()
 	r.Header = &pb.RequestHeader{ID: id}
 	data, err := proto.Marshal(r)

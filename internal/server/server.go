@@ -70,6 +70,23 @@ type Config struct {
 	StrictReconfigCheck bool
 	// Hooks receive the events the metrics count (metrics.go).
 	Hooks Hooks
+	// JoinPeers, when set, are peer URLs of a running cluster that a new
+	// member (no WAL) asks for its own admission (2013-style -C, join.go);
+	// a member with a WAL ignores them.
+	JoinPeers []string
+	// ForceJoin lets a joining member replace a started member with the
+	// same peer URLs (2013-style -f).
+	ForceJoin bool
+	// InitialCorruptCheck compares this member's HashKV with its peers'
+	// before it starts (corrupt.go); CorruptCheckTime is how often the
+	// leader compares them while it runs (0: never).
+	InitialCorruptCheck bool
+	CorruptCheckTime    time.Duration
+	// AutoCompactionMode ("periodic" or "revision") and
+	// AutoCompactionRetention (a span, or a revision count) drive the
+	// leader's auto compaction (compactor.go); 0 retention disables it.
+	AutoCompactionMode      string
+	AutoCompactionRetention time.Duration
 }
 
 // Server is one running member.
@@ -113,6 +130,9 @@ type Server struct {
 	joinPeers []*Member
 	// removedSelf is set when this member applied its own removal.
 	removedSelf atomic.Bool
+	// maint holds the alarms, the quota and the corruption checker
+	// (alarm.go, quota.go, corrupt.go).
+	maint maintenance
 
 	// Owned by the apply goroutine.
 	confState     *raftpb.ConfState

@@ -4,6 +4,7 @@ import (
 	"fmt"
 	"time"
 
+	"github.com/etcdgo/etcd/internal/failpoint"
 	"github.com/etcdgo/etcd/internal/v2store"
 )
 
@@ -25,9 +26,11 @@ func (s *Server) snapshot() error {
 	if err != nil {
 		return fmt.Errorf("create snapshot at %d: %w", idx, err)
 	}
+	failpoint.Hit("raftBeforeSaveSnapshot")
 	if err := s.storage.SaveSnap(sn); err != nil {
 		return err
 	}
+	failpoint.Hit("raftAfterSaveSnapshot")
 	s.snapshotIndex = idx
 	s.lg.Info("saved snapshot", "snapshot-index", idx)
 
@@ -44,6 +47,7 @@ func (s *Server) snapshot() error {
 	if err := s.storage.Release(sn); err != nil {
 		return fmt.Errorf("release wal: %w", err)
 	}
+	failpoint.Hit("raftAfterWALRelease")
 	return nil
 }
 

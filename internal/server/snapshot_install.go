@@ -8,6 +8,7 @@ import (
 	"slices"
 
 	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/failpoint"
 	"github.com/etcdgo/etcd/internal/raftnode"
 	"github.com/etcdgo/etcd/internal/schema"
 )
@@ -37,9 +38,11 @@ func (s *Server) applySnapshot(ap raftnode.Apply) error {
 	s.lg.Info("applying snapshot", "incoming-leader-snapshot-index", idx,
 		"incoming-leader-snapshot-term", sn.GetMetadata().GetTerm(), "current-applied-index", s.consistIndex.Load())
 	path := snapDBPath(s.storage.snapDir, idx)
+	failpoint.Hit("applyBeforeOpenSnapshot")
 	if err := s.installBackend(path, idx); err != nil {
 		return err
 	}
+	failpoint.Hit("applyAfterOpenSnapshot")
 	if err := s.afterBackendReplaced(); err != nil {
 		return err
 	}
@@ -87,6 +90,11 @@ func (s *Server) afterBackendReplaced() error {
 		return fmt.Errorf("recover lessor: %w", err)
 	}
 	s.lg.Info("recovered lessor")
+	s.lg.Info("restoring alarm store")
+	if err := s.restoreAlarms(); err != nil {
+		return fmt.Errorf("failed to restore alarm store: %w", err)
+	}
+	s.lg.Info("restored alarm store")
 
 	tx := s.be.ReadTx()
 	members, removed, err := schema.UnsafeReadMembers(tx)

@@ -31,6 +31,8 @@ func (s *Server) Status(ctx context.Context) (*pb.StatusResponse, error) {
 		IsLearner:        self != nil && self.IsLearner,
 		DbSizeQuota:      quota,
 		StorageVersion:   s.StorageVersion(),
+		DowngradeInfo:    &pb.DowngradeInfo{},
+		Errors:           s.statusErrors(),
 	}, nil
 }
 

@@ -81,6 +81,12 @@ func (s *Server) Process(ctx context.Context, m *raftpb.Message) error {
 	if s.IsIDRemoved(m.GetFrom()) {
 		return fmt.Errorf("message from removed member %x", m.GetFrom())
 	}
+	if to := m.GetTo(); to != 0 && to != s.id {
+		// Meant for a member that had this member's peer URLs before (one
+		// removed and replaced, 2013-style -f): stepping it would confuse
+		// raft (a commit index beyond this member's log).
+		return fmt.Errorf("message to member %x, this is %x", to, s.id)
+	}
 	return s.r.Step(ctx, m)
 }
 

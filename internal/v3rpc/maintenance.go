@@ -23,13 +23,23 @@ func (s *maintenanceServer) HashKV(ctx context.Context, r *pb.HashKVRequest) (*p
 	return resp, toGRPCError(err)
 }
 
-// Alarm lists alarms; no alarm can be raised yet, so the list is empty and
-// activating or deactivating one is not implemented.
+// alarmer is a member that keeps alarms (server.Server).
+type alarmer interface {
+	Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error)
+}
+
+// Alarm lists, raises or clears alarms (NOSPACE, CORRUPT) through the
+// member, which does it through raft.
 func (s *maintenanceServer) Alarm(ctx context.Context, r *pb.AlarmRequest) (*pb.AlarmResponse, error) {
-	if r.GetAction() != pb.AlarmRequest_GET {
+	a, ok := s.m.(alarmer)
+	if !ok {
 		return s.UnimplementedMaintenanceServer.Alarm(ctx, r)
 	}
-	return &pb.AlarmResponse{Header: s.m.Header()}, nil
+	resp, err := a.Alarm(ctx, r)
+	if err != nil {
+		return nil, toGRPCError(err)
+	}
+	return resp, nil
 }
 
 func (s *maintenanceServer) MoveLeader(ctx context.Context, r *pb.MoveLeaderRequest) (*pb.MoveLeaderResponse, error) {

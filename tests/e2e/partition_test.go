@@ -92,6 +92,20 @@ func TestPartition(t *testing.T) {
 			t.Fatalf("%s cut off: serializable read: %v", cut, err)
 		}
 
+		// PreVote: the cut-off follower's failed elections raise no term
+		// the majority will see, so rejoining does not disrupt its leader.
+		var leadTerm uint64
+		var leadID uint64
+		if cut == "follower" {
+			cctx, ccancel := context.WithTimeout(ctx, 3*time.Second)
+			st, err := clients[lead].Status(cctx, ms[lead].ClientURL)
+			ccancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			leadTerm, leadID = st.RaftTerm, st.Leader
+		}
+
 		framework.HealAll(ms)
 		// After healing every member reads the majority's write.
 		deadline = time.Now().Add(30 * time.Second)
@@ -105,6 +119,17 @@ func TestPartition(t *testing.T) {
 					t.Fatalf("after healing %s reads %v, %v", ms[i].Name, resp, err)
 				}
 				time.Sleep(50 * time.Millisecond)
+			}
+		}
+		if cut == "follower" {
+			cctx, ccancel := context.WithTimeout(ctx, 3*time.Second)
+			st, err := clients[victim].Status(cctx, ms[victim].ClientURL)
+			ccancel()
+			if err != nil {
+				t.Fatal(err)
+			}
+			if st.Leader != leadID || st.RaftTerm != leadTerm {
+				t.Errorf("the rejoining follower disrupted the leader: leader %x term %d, was %x term %d", st.Leader, st.RaftTerm, leadID, leadTerm)
 			}
 		}
 	}

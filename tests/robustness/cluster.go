@@ -64,6 +64,10 @@ func startCluster(t testing.TB, cfg clusterConfig) *cluster {
 			"--heartbeat-interval", "50",
 			"--election-timeout", "500",
 			"--log-level", "info",
+			// Snapshots often, few entries kept: members that were down
+			// catch up from a snapshot.
+			"--snapshot-count", "300",
+			"--snapshot-catchup-entries", "50",
 		}, cfg.ExtraArgs...),
 		Env: func(i int) []string {
 			if cfg.Failpoint != "" && i == cfg.FPMember {

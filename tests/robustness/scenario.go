@@ -36,9 +36,12 @@ type failpointChoice struct {
 	From, To int
 }
 
-// failpoints are the crash points traffic reaches (the raft snapshot ones
-// need snapshots sent to followers, not built yet). Hit ranges are sized so
-// the crash lands in the middle of a run.
+// failpoints are the crash points traffic reaches. The members take a
+// snapshot every few hundred entries and keep few entries for slow
+// followers (see cluster.go), so a member that was down catches up from a
+// snapshot and the snapshot points are reached; the receiving side's only
+// when the armed member is the one behind. Hit ranges are sized so the
+// crash lands in the middle of a run.
 var failpoints = []failpointChoice{
 	{"raftBeforeSave", 50, 600},
 	{"raftAfterSave", 50, 600},
@@ -48,6 +51,15 @@ var failpoints = []failpointChoice{
 	{"compactBeforeCommitBatch", 1, 1},
 	{"defragBeforeCopy", 1, 1},
 	{"defragBeforeRename", 1, 1},
+	{"beforeApplyOneEntry", 50, 600},
+	{"afterApplyOneEntry", 50, 600},
+	{"raftBeforeSaveSnapshot", 1, 3},
+	{"raftAfterSaveSnapshot", 1, 3},
+	{"raftAfterWALRelease", 1, 3},
+	{"raftBeforeSaveSnap", 1, 1},
+	{"raftAfterSaveSnap", 1, 1},
+	{"applyBeforeOpenSnapshot", 1, 1},
+	{"applyAfterOpenSnapshot", 1, 1},
 }
 
 // makeScenarios derives n scenarios from seed. The first three are the
