@@ -13,6 +13,7 @@ import (
 	"google.golang.org/protobuf/proto"
 
 	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/failpoint"
 	"github.com/etcdgo/etcd/internal/rafthttp"
 	"github.com/etcdgo/etcd/internal/v2store"
 )
@@ -112,12 +113,14 @@ type snapStore struct {
 // Open streams a consistent copy of the backend. The copy is the state as of
 // now, which covers at least the snapshot's index.
 func (st *snapStore) Open(index uint64) (io.ReadCloser, int64, error) {
+	failpoint.Hit("leaderBeforeSendSnapshot")
 	sn := st.be.Snapshot()
 	size := sn.Size()
 	pr, pw := io.Pipe()
 	go func() {
 		defer sn.Close()
 		_, err := sn.WriteTo(pw)
+		failpoint.Hit("leaderAfterStreamSnapshot")
 		pw.CloseWithError(err)
 	}()
 	return pr, size, nil
