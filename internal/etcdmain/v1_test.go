@@ -371,6 +371,9 @@ func TestV1Errors(t *testing.T) {
 		{"ttl not a number", "POST", "/v1/keys/new", v1Form("value", "x", "ttl", "abc"), 400, 202},
 		{"negative ttl", "POST", "/v1/keys/new", v1Form("value", "x", "ttl", "-1"), 400, 202},
 		{"index not a number", "POST", "/v1/watch/file", v1Form("index", "abc"), 400, 203},
+		{"negative index", "POST", "/v1/watch/file", v1Form("index", "-3"), 400, 203},
+		{"ttl not a number on testAndSet", "POST", "/v1/testAndSet/file", v1Form("prevValue", "one", "value", "x", "ttl", "1.5"), 400, 202},
+		{"value on the root", "POST", "/v1/keys/", v1Form("value", "x"), 400, 102},
 		{"testAndSet without prevValue", "POST", "/v1/testAndSet/file", v1Form("value", "x"), 400, 201},
 	} {
 		st, b := v1Call(t, m, c.method, c.path, c.form)

@@ -15,8 +15,8 @@ import (
 )
 
 var (
-	memberIDPattern       = regexp.MustCompile(`\b[0-9a-f]{12,16}\b`)
-	memberAdded = regexp.MustCompile(`Member ([0-9a-f]+) added (?:as learner )?to cluster +([0-9a-f]+)`)
+	memberIDPattern = regexp.MustCompile(`\b[0-9a-f]{12,16}\b`)
+	memberAdded     = regexp.MustCompile(`Member ([0-9a-f]+) added (?:as learner )?to cluster +([0-9a-f]+)`)
 )
 
 // TestEtcdctlMembership runs the membership commands (member add as a
