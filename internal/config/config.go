@@ -43,6 +43,7 @@ const (
 	DefaultInitialAdvertisePeerURLs = "http://localhost:2380"
 	DefaultInitialCluster           = DefaultName + "=" + DefaultInitialAdvertisePeerURLs
 	DefaultMetrics                  = "basic"
+	DefaultCompactHashCheckTime     = time.Minute
 
 	ClusterStateNew      = "new"
 	ClusterStateExisting = "existing"
@@ -97,6 +98,12 @@ type Config struct {
 	// CorruptCheckTime is --corrupt-check-time: how often the leader
 	// compares its HashKV with the other members' (0: never).
 	CorruptCheckTime time.Duration
+	// CompactHashCheck is the CompactHashCheck feature gate (or the
+	// deprecated --experimental-compact-hash-check-enabled): the leader
+	// compares the hashes compactions computed with the other members'.
+	CompactHashCheck bool
+	// CompactHashCheckTime is --compact-hash-check-time: how often it does.
+	CompactHashCheckTime time.Duration
 	// AutoCompactionMode is --auto-compaction-mode (CompactorModePeriodic
 	// or CompactorModeRevision).
 	AutoCompactionMode string

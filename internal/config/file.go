@@ -16,6 +16,8 @@ var fileDurationKeys = map[string]bool{
 	"experimental-lease-checkpoint-interval": true,
 	"corrupt-check-time":                     true,
 	"experimental-corrupt-check-time":        true,
+	"compact-hash-check-time":                true,
+	"experimental-compact-hash-check-time":   true,
 }
 
 // fileIgnoredKeys are keys that are not configuration (they select it).

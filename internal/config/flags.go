@@ -57,6 +57,9 @@ type flagValues struct {
 	featureGates           string
 	corruptCheckTime       time.Duration
 	expCorruptCheckTime    time.Duration
+	compactHashCheckTime   time.Duration
+	expCompactHashCheck    bool
+	expCompactHashTime     time.Duration
 	autoCompactionMode     choiceValue
 	autoCompactionRetain   string
 	enablePprof            bool
@@ -141,6 +144,9 @@ func newFlagSet() (*flag.FlagSet, *flagValues) {
 	fs.StringVar(&v.featureGates, "feature-gates", "", "A set of key=value pairs that describe server level feature gates for alpha/experimental features. Options are:"+featureGateUsage())
 	fs.DurationVar(&v.corruptCheckTime, "corrupt-check-time", 0, "Duration of time between cluster corruption check passes.")
 	fs.DurationVar(&v.expCorruptCheckTime, "experimental-corrupt-check-time", 0, "Deprecated: use --corrupt-check-time.")
+	fs.DurationVar(&v.compactHashCheckTime, "compact-hash-check-time", DefaultCompactHashCheckTime, "Duration of time between leader checks followers compaction hashes.")
+	fs.BoolVar(&v.expCompactHashCheck, "experimental-compact-hash-check-enabled", false, "Deprecated: use --feature-gates=CompactHashCheck=true.")
+	fs.DurationVar(&v.expCompactHashTime, "experimental-compact-hash-check-time", DefaultCompactHashCheckTime, "Deprecated: use --compact-hash-check-time.")
 	fs.StringVar(&v.autoCompactionRetain, "auto-compaction-retention", "0", "Auto compaction retention for mvcc key value store. 0 means disable auto compaction.")
 	fs.Var(&v.autoCompactionMode, "auto-compaction-mode", "interpret 'auto-compaction-retention' one of: periodic|revision. 'periodic' for duration based retention, defaulting to hours if no time unit is provided (e.g. '5m'). 'revision' for revision number based retention.")
 	fs.BoolVar(&v.version, "version", false, "Print the version and exit.")

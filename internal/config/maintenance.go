@@ -19,6 +19,7 @@ const (
 // Feature gates that change this member's behaviour (--feature-gates).
 const (
 	FeatureInitialCorruptCheck = "InitialCorruptCheck"
+	FeatureCompactHashCheck    = "CompactHashCheck"
 )
 
 // knownFeatureGates are etcd v3.7's server feature gates and their defaults.
@@ -123,6 +124,23 @@ func (v *flagValues) maintenanceConfig(c *Config, set map[string]bool) error {
 	}
 	if c.CorruptCheckTime < 0 {
 		return fmt.Errorf("--corrupt-check-time must be >=0 (set to %v)", c.CorruptCheckTime)
+	}
+
+	c.CompactHashCheck = gates[FeatureCompactHashCheck]
+	if set["experimental-compact-hash-check-enabled"] {
+		c.CompactHashCheck = c.CompactHashCheck || v.expCompactHashCheck
+		c.addMessage(slog.LevelWarn, "--experimental-compact-hash-check-enabled is deprecated in v3.6 and will be decommissioned in v3.7. Use '--feature-gates=CompactHashCheck=true' instead.")
+	}
+	c.CompactHashCheckTime = v.compactHashCheckTime
+	if set["experimental-compact-hash-check-time"] {
+		if set["compact-hash-check-time"] {
+			return errors.New("cannot set both --experimental-compact-hash-check-time and --compact-hash-check-time; use --compact-hash-check-time")
+		}
+		c.CompactHashCheckTime = v.expCompactHashTime
+		c.addMessage(slog.LevelWarn, "--experimental-compact-hash-check-time is deprecated in v3.6 and will be decommissioned in v3.7. Use '--compact-hash-check-time' instead.")
+	}
+	if c.CompactHashCheckTime <= 0 {
+		return fmt.Errorf("--compact-hash-check-time must be >0 (set to %v)", c.CompactHashCheckTime)
 	}
 
 	c.AutoCompactionMode = v.autoCompactionMode.val

@@ -119,6 +119,8 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		StrictReconfigCheck:     cfg.StrictReconfigCheck,
 		InitialCorruptCheck:     cfg.InitialCorruptCheck,
 		CorruptCheckTime:        cfg.CorruptCheckTime,
+		CompactHashCheck:        cfg.CompactHashCheck,
+		CompactHashCheckTime:    cfg.CompactHashCheckTime,
 		AutoCompactionMode:      cfg.AutoCompactionMode,
 		AutoCompactionRetention: cfg.AutoCompactionRetention,
 		JoinPeers:               cfg.JoinPeers,

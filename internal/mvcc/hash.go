@@ -77,6 +77,13 @@ func (hs *hashStorage) reset() {
 	hs.hashes = nil
 }
 
+// list returns a copy of the remembered hashes, oldest revision first.
+func (hs *hashStorage) list() []KeyValueHash {
+	hs.mu.Lock()
+	defer hs.mu.Unlock()
+	return append([]KeyValueHash(nil), hs.hashes...)
+}
+
 func (hs *hashStorage) get(rev int64) (KeyValueHash, bool) {
 	hs.mu.Lock()
 	defer hs.mu.Unlock()
@@ -98,6 +105,16 @@ func (s *Store) HashByRev(rev int64) (KeyValueHash, error) {
 		return h, nil
 	}
 	return s.hashByRevNoCache(rev)
+}
+
+// Hashes returns the hashes the last compactions computed (at most 10),
+// oldest revision first: each covers the revisions (CompactRevision,
+// Revision] as the compaction at Revision found them. Only compactions
+// whose predecessor had finished store one (etcd #15919), and a restore
+// forgets them all. The leader's compaction hash check compares them with
+// the other members' hashes at the same revisions.
+func (s *Store) Hashes() []KeyValueHash {
+	return s.hashes.list()
 }
 
 // hashRetries bounds how often HashByRev starts over because a compaction

@@ -157,3 +157,60 @@ func TestHashByRevCompaction(t *testing.T) {
 		t.Fatalf("hash after restart %+v, before %+v", h2, h)
 	}
 }
+
+// TestHashesListsCompactionHashes checks the hashes a leader's compaction
+// hash check reads: one per finished compaction, oldest first, each equal
+// to the hash a member that has not compacted there yet computes at that
+// revision, and no more than hashStorageMaxSize of them.
+func TestHashesListsCompactionHashes(t *testing.T) {
+	e := newTestEnv(t, StoreConfig{CompactionBatchLimit: 3})
+	lagging := newTestEnv(t, StoreConfig{CompactionBatchLimit: 3})
+	applyHistory(e.s)
+	applyHistory(lagging.s)
+	if got := e.s.Hashes(); len(got) != 0 {
+		t.Fatalf("hashes before any compaction: %+v", got)
+	}
+	compact := func(s *Store, rev int64) {
+		t.Helper()
+		ch, err := s.Compact(rev)
+		if err != nil {
+			t.Fatalf("compact %d: %v", rev, err)
+		}
+		<-ch
+	}
+	wantFirst := mustHash(t, lagging.s, 5)
+	compact(e.s, 5)
+	compact(lagging.s, 5)
+	wantSecond, err := lagging.s.hashByRevNoCache(12)
+	if err != nil {
+		t.Fatal(err)
+	}
+	compact(e.s, 12)
+	got := e.s.Hashes()
+	if len(got) != 2 || got[0] != wantFirst || got[1] != wantSecond {
+		t.Fatalf("hashes %+v, want [%+v %+v]", got, wantFirst, wantSecond)
+	}
+	if got[1].CompactRevision != 5 || got[1].Revision != 12 {
+		t.Fatalf("second hash covers (%d, %d], want (5, 12]", got[1].CompactRevision, got[1].Revision)
+	}
+	// The caller's copy is its own.
+	got[0].Hash++
+	if e.s.Hashes()[0] != wantFirst {
+		t.Fatal("Hashes returned the store's own slice")
+	}
+
+	for i := range hashStorageMaxSize + 3 {
+		e.s.Put([]byte("more"), fmt.Appendf(nil, "%d", i), 0)
+		compact(e.s, e.s.Rev())
+	}
+	got = e.s.Hashes()
+	if len(got) != hashStorageMaxSize || got[len(got)-1].Revision != e.s.Rev() {
+		t.Fatalf("after %d more compactions: %d hashes, last at %d, want %d, last at %d",
+			hashStorageMaxSize+3, len(got), got[len(got)-1].Revision, hashStorageMaxSize, e.s.Rev())
+	}
+	for i := 1; i < len(got); i++ {
+		if got[i].Revision <= got[i-1].Revision {
+			t.Fatalf("hashes not in revision order: %+v", got)
+		}
+	}
+}

@@ -8,13 +8,17 @@ import (
 	"github.com/etcdgo/etcd/internal/compactor"
 )
 
-// startMaintenance runs the periodic corruption check (CorruptCheckTime)
-// and the auto compaction (AutoCompactionRetention), each until the server
-// stops.
+// startMaintenance runs the periodic corruption check (CorruptCheckTime),
+// the compaction hash check (CompactHashCheck) and the auto compaction
+// (AutoCompactionRetention), each until the server stops.
 func (s *Server) startMaintenance() {
 	if s.cfg.CorruptCheckTime > 0 {
 		s.wg.Add(1)
 		go s.monitorKVHash()
+	}
+	if s.cfg.CompactHashCheck && s.cfg.CompactHashCheckTime > 0 {
+		s.wg.Add(1)
+		go s.monitorCompactHash()
 	}
 	if s.cfg.AutoCompactionRetention != 0 {
 		s.wg.Add(1)

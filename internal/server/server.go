@@ -82,6 +82,11 @@ type Config struct {
 	// leader compares them while it runs (0: never).
 	InitialCorruptCheck bool
 	CorruptCheckTime    time.Duration
+	// CompactHashCheck makes the leader compare, every
+	// CompactHashCheckTime, the hashes its compactions computed with the
+	// other members' at the same revisions (compact_hash.go).
+	CompactHashCheck     bool
+	CompactHashCheckTime time.Duration
 	// AutoCompactionMode ("periodic" or "revision") and
 	// AutoCompactionRetention (a span, or a revision count) drive the
 	// leader's auto compaction (compactor.go); 0 retention disables it.
