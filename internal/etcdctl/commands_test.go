@@ -75,8 +75,10 @@ func TestWatch(t *testing.T) {
 	})
 	cancel()
 	// Cancelling ends the watch (ExitInterrupted, as when the server
-	// cancels it); it may also kill a command still exiting (ExitError).
-	if code := <-done; code != ExitInterrupted && !(code == ExitError && strings.Contains(errb.String(), "signal: killed")) {
+	// cancels it); it may also kill a command still exiting (ExitError,
+	// reported as the kill or as the cancelled context).
+	killed := strings.Contains(errb.String(), "signal: killed") || strings.Contains(errb.String(), "context canceled")
+	if code := <-done; code != ExitInterrupted && !(code == ExitError && killed) {
 		t.Errorf("watch exit %d, want %d; stderr %s", code, ExitInterrupted, errb.String())
 	}
 	if strings.Contains(out.String(), "other") {
