@@ -50,7 +50,9 @@ func Run(ctx context.Context, cfg *config.Config) error {
 	select {
 	case <-ctx.Done():
 		lg.Info("received signal; shutting down")
-	case <-e.srv.StopNotify():
+	case <-e.srv.StopRequested():
+		// The member stops by itself: the deferred close stops serving
+		// clients and peers first, then the member.
 		if e.srv.Removed() {
 			// etcd exits with status 0 once removed from its cluster.
 			lg.Warn("the member has been permanently removed from the cluster")
@@ -152,7 +154,7 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 
 	select {
 	case <-srv.ReadyNotify():
-	case <-srv.StopNotify():
+	case <-srv.StopRequested():
 		m.close()
 		return nil, errors.New("the member stopped before it was ready")
 	case <-ctx.Done():

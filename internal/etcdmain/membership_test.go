@@ -168,7 +168,23 @@ func TestClusterLearnerJoinsAndIsPromoted(t *testing.T) {
 	all := append(slices.Clone(ms), j)
 	assertConverged(t, all, "by", "m3")
 
-	// Removed, the member stops by itself; the others go on.
+	// Removed, the member stops by itself; the others go on. Clients keep
+	// reading from it meanwhile: it stops serving them before it closes
+	// its store (a read on the closed store used to panic the process).
+	readCtx, stopReading := context.WithCancel(context.Background())
+	readersDone := make(chan struct{})
+	go func() {
+		defer close(readersDone)
+		cli := j.cli
+		for readCtx.Err() == nil {
+			ctx, cancel := context.WithTimeout(readCtx, 100*time.Millisecond)
+			cli.Status(ctx, j.clientURL)
+			cli.Get(ctx, "by", clientv3.WithSerializable())
+			cli.HashKV(ctx, j.clientURL, 0)
+			cancel()
+		}
+	}()
+	defer func() { stopReading(); <-readersDone }()
 	if _, err := retryUnhealthy(t, func() (*clientv3.MemberRemoveResponse, error) {
 		return l.cli.MemberRemove(l.ctx(), id)
 	}); err != nil {
@@ -183,6 +199,8 @@ func TestClusterLearnerJoinsAndIsPromoted(t *testing.T) {
 	case <-time.After(stopTimeout):
 		t.Fatalf("the removed member did not stop:\n%s", j.log())
 	}
+	stopReading()
+	<-readersDone
 	j.stop()
 	if _, err := l.cli.Put(l.ctx(), "after", "remove"); err != nil {
 		t.Fatal(err)

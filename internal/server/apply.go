@@ -33,7 +33,7 @@ func (s *Server) applyLoop() {
 		case ap := <-s.r.Apply():
 			if err := s.applyAll(ap); err != nil {
 				s.lg.Error("apply failed; stopping the member", "error", err)
-				go s.Stop()
+				s.requestStop()
 				return
 			}
 		case <-s.stopping:

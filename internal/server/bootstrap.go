@@ -45,6 +45,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		readwaitc: make(chan struct{}, 1),
 		readyc:    make(chan struct{}),
 		stopping:  make(chan struct{}),
+		stopReq:   make(chan struct{}),
 		done:      make(chan struct{}),
 	}
 	s.readNotifier = newNotifier()
@@ -99,6 +100,7 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		be.Close()
 		return nil, err
 	}
+	s.loadStorageVersion()
 	s.applyWait = newIndexWaiter(s.consistIndex.Load())
 	s.reqIDs = newIDGenerator(s.id, time.Now())
 	peers := s.cluster.Members()

@@ -73,7 +73,7 @@ func (s *Server) applyConfChange(e *raftpb.Entry, replay bool) (uint64, *applyRe
 	if cc.GetType() == raftpb.ConfChangeType_ConfChangeRemoveNode && id == s.id {
 		s.lg.Warn("this member was removed from the cluster; stopping")
 		s.removedSelf.Store(true)
-		go s.Stop()
+		s.requestStop()
 	}
 	return cc.GetId(), &applyResult{index: e.GetIndex()}, nil
 }
@@ -194,6 +194,7 @@ func (s *Server) applyClusterVersion(ver string) {
 		schema.UnsafeSetStorageVersion(tx, ver)
 	}
 	tx.Unlock()
+	s.storageVersion.Store(ver)
 	s.lg.Info("set the cluster version", "cluster-version", ver)
 	if old != ver {
 		s.lg.Info("updated storage version", "new-storage-version", ver)
@@ -201,9 +202,16 @@ func (s *Server) applyClusterVersion(ver string) {
 }
 
 // StorageVersion returns the storage version recorded in the backend, empty
-// before the cluster version is known.
+// before the cluster version is known. It is kept in memory (loaded when the
+// backend is opened or replaced), so it answers even while the member stops.
 func (s *Server) StorageVersion() string {
+	v, _ := s.storageVersion.Load().(string)
+	return v
+}
+
+// loadStorageVersion reads the storage version from the backend.
+func (s *Server) loadStorageVersion() {
 	rt := s.be.ReadTx()
 	defer rt.Release()
-	return schema.UnsafeReadStorageVersion(rt)
+	s.storageVersion.Store(schema.UnsafeReadStorageVersion(rt))
 }

@@ -317,7 +317,11 @@ func (s *Server) HashKVHandler() http.Handler {
 			http.Error(w, "error unmarshalling request", http.StatusBadRequest)
 			return
 		}
-		h, err := s.kv.HashByRev(req.GetRevision())
+		var h mvcc.KeyValueHash
+		err = s.useStore(func() (err error) {
+			h, err = s.kv.HashByRev(req.GetRevision())
+			return err
+		})
 		if err != nil {
 			s.lg.Warn("failed to get hashKV", "requested-revision", req.GetRevision(), "error", err)
 			http.Error(w, err.Error(), http.StatusBadRequest)

@@ -18,9 +18,13 @@ func (s *Server) Range(ctx context.Context, r *pb.RangeRequest) (*pb.RangeRespon
 			return nil, err
 		}
 	}
-	rt := s.kv.Read()
-	defer rt.End()
-	resp, err := txn.Range(ctx, rt, r)
+	var resp *pb.RangeResponse
+	err := s.useStore(func() (err error) {
+		rt := s.kv.Read()
+		defer rt.End()
+		resp, err = txn.Range(ctx, rt, r)
+		return err
+	})
 	if err != nil {
 		return nil, err
 	}
@@ -60,7 +64,11 @@ func (s *Server) Txn(ctx context.Context, r *pb.TxnRequest) (*pb.TxnResponse, er
 				return nil, err
 			}
 		}
-		resp, err := txn.Txn(ctx, s.kv, txn.NoLeases{}, r)
+		var resp *pb.TxnResponse
+		err := s.useStore(func() (err error) {
+			resp, err = txn.Txn(ctx, s.kv, txn.NoLeases{}, r)
+			return err
+		})
 		if err != nil {
 			return nil, err
 		}

@@ -36,7 +36,7 @@ func (s *Server) Start() {
 		select {
 		case err := <-s.r.Err():
 			s.lg.Error("raft loop failed; stopping the member", "error", err)
-			s.Stop()
+			s.requestStop()
 		case <-s.stopping:
 		}
 	}()
@@ -102,6 +102,10 @@ func (s *Server) Stop() {
 		if err := s.storage.Close(); err != nil {
 			s.lg.Warn("failed to close the WAL", "error", err)
 		}
+		// Reads in flight end first; later ones answer ErrGRPCStopped.
+		s.closeMu.Lock()
+		s.closed = true
+		s.closeMu.Unlock()
 		s.lessor.Stop()
 		if err := s.kv.Close(); err != nil {
 			s.lg.Warn("failed to close the store", "error", err)
@@ -118,7 +122,7 @@ func (s *Server) Stop() {
 // before a leader stops, as etcd does, so that the others need not wait out an
 // election timeout. It waits at most one election timeout.
 func (s *Server) transferLeadershipOnStop() {
-	if s.r.Leader() != s.id {
+	if s.r.Leader() != s.id || s.removedSelf.Load() {
 		return
 	}
 	var target, best uint64

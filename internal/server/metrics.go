@@ -66,9 +66,13 @@ func (s *Server) QuotaBackendBytes() int64 {
 // KeysTotal returns the number of keys in the keyspace now (a count over
 // the key index, read at scrape time).
 func (s *Server) KeysTotal() int64 {
-	res, err := s.kv.Range(context.Background(), []byte{0}, []byte{0}, mvcc.RangeOptions{Count: true})
-	if err != nil {
-		return 0
-	}
-	return int64(res.Count)
+	var n int64
+	s.useStore(func() error {
+		res, err := s.kv.Range(context.Background(), []byte{0}, []byte{0}, mvcc.RangeOptions{Count: true})
+		if err == nil {
+			n = int64(res.Count)
+		}
+		return err
+	})
+	return n
 }

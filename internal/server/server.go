@@ -133,6 +133,19 @@ type Server struct {
 	// joinPeers are the members of the cluster this new member joins
 	// (--initial-cluster-state=existing), known before the log brings them.
 	joinPeers []*Member
+	// storageVersion caches the backend's storage version (a string).
+	storageVersion atomic.Value
+	// closeMu guards the store and backend against use after Stop closed
+	// them: readers hold it for reading (see useStore), Stop takes it for
+	// writing and sets closed before closing them.
+	closeMu sync.RWMutex
+	closed  bool
+	// stopReq is closed when the member decides to stop by itself (removed
+	// from the cluster, a failed apply or raft loop); see StopRequested.
+	stopReq     chan struct{}
+	stopReqOnce sync.Once
+	// stopWatched: the owner watches StopRequested and calls Stop itself.
+	stopWatched atomic.Bool
 	// removedSelf is set when this member applied its own removal.
 	removedSelf atomic.Bool
 	// maint holds the alarms, the quota and the corruption checker

@@ -76,6 +76,7 @@ func (s *Server) installBackend(path string, index uint64) error {
 	if ci < index {
 		return fmt.Errorf("snapshot db's consistent index %d is older than the snapshot index %d", ci, index)
 	}
+	s.loadStorageVersion()
 	s.lg.Info("restored mvcc store", "consistent-index", ci)
 	return nil
 }

@@ -6,6 +6,7 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/version"
 
+	"github.com/etcdgo/etcd/internal/mvcc"
 	"github.com/etcdgo/etcd/internal/txn"
 )
 
@@ -58,9 +59,13 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) (*pb.MemberL
 
 // HashKV answers Maintenance.HashKV: etcd's hash of the keyspace at rev.
 func (s *Server) HashKV(ctx context.Context, rev int64) (*pb.HashKVResponse, error) {
-	h, err := s.kv.HashByRev(rev)
+	var h mvcc.KeyValueHash
+	err := s.useStore(func() (err error) {
+		h, err = s.kv.HashByRev(rev)
+		return txn.StoreError(err)
+	})
 	if err != nil {
-		return nil, txn.StoreError(err)
+		return nil, err
 	}
 	return &pb.HashKVResponse{
 		Header:          s.Header(),

@@ -32,7 +32,7 @@ func (s *Server) newTransport(snapDir string) *rafthttp.Transport {
 		OnRemoved: func() {
 			s.lg.Warn("this member was removed from the cluster; stopping")
 			s.removedSelf.Store(true)
-			go s.Stop()
+			s.requestStop()
 		},
 		OnSent:     s.cfg.Hooks.PeerSent,
 		OnReceived: s.cfg.Hooks.PeerReceived,

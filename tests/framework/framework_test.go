@@ -133,3 +133,38 @@ func TestWaitReadyReportsEarlyExit(t *testing.T) {
 		t.Fatalf("exit code = %d, %v", code, err)
 	}
 }
+
+// TestReincarnate checks that a member's next runs get the fresh data dir,
+// the joining flags and the same ports; /bin/echo stands in for etcd so the
+// arguments of a run can be read back from its output.
+func TestReincarnate(t *testing.T) {
+	m := NewMember(t, MemberConfig{Bin: "/bin/echo", Name: "m1", InitialCluster: "m0=http://127.0.0.1:1,m1=http://127.0.0.1:2",
+		ExtraArgs: []string{"--snapshot-count", "7"}})
+	dir := t.TempDir()
+	m.Reincarnate(dir, "m1=http://127.0.0.1:2,m2=http://127.0.0.1:3")
+	if m.DataDir != dir {
+		t.Fatalf("DataDir = %q, want %q", m.DataDir, dir)
+	}
+	if err := m.StartNoWait(); err != nil {
+		t.Fatal(err)
+	}
+	if _, err := m.Wait(10 * time.Second); err != nil {
+		t.Fatal(err)
+	}
+	out := m.Tail(1)
+	for _, want := range []string{
+		"--data-dir " + dir + " ",
+		"--initial-cluster m1=http://127.0.0.1:2,m2=http://127.0.0.1:3 ",
+		"--initial-cluster-state existing",
+		"--listen-client-urls " + m.ClientURL,
+		"--listen-peer-urls " + m.PeerURL,
+		"--snapshot-count 7",
+	} {
+		if !strings.Contains(out, want) {
+			t.Errorf("run's arguments %q lack %q", out, want)
+		}
+	}
+	if strings.Contains(out, "--initial-cluster-state new") {
+		t.Errorf("run's arguments %q still say new", out)
+	}
+}

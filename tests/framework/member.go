@@ -174,3 +174,24 @@ func ClusterEndpoints(members []*Member) []string {
 	}
 	return eps
 }
+
+// Reincarnate prepares the member's next runs to start as a new member of
+// a running cluster: on the fresh data directory dataDir, with
+// --initial-cluster-state existing and --initial-cluster initialCluster
+// (name=peerURL pairs of the current members, this one included). Ports,
+// name and every other flag stay.
+func (m *Member) Reincarnate(dataDir, initialCluster string) {
+	args := m.Args()
+	set := func(flag, value string) {
+		for i := 0; i+1 < len(args); i++ {
+			if args[i] == flag {
+				args[i+1] = value
+			}
+		}
+	}
+	set("--data-dir", dataDir)
+	set("--initial-cluster", initialCluster)
+	set("--initial-cluster-state", "existing")
+	m.SetArgs(args)
+	m.DataDir = dataDir
+}

@@ -42,3 +42,19 @@ func (p *Process) Exited() <-chan struct{} {
 	}
 	return r.done
 }
+
+// Args returns a copy of the command-line arguments of the next runs.
+func (p *Process) Args() []string {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	return append([]string(nil), p.cfg.Args...)
+}
+
+// SetArgs replaces the command-line arguments of the next runs, for
+// instance to start a member again on a fresh data directory; the current
+// run keeps its own.
+func (p *Process) SetArgs(args []string) {
+	p.mu.Lock()
+	defer p.mu.Unlock()
+	p.cfg.Args = append([]string(nil), args...)
+}

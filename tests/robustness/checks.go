@@ -45,9 +45,13 @@ func (s *revSampler) run(ctx context.Context) {
 			if err != nil {
 				continue
 			}
+			// Keyed by incarnation (the answering member's ID): a member
+			// removed and added again on a fresh data dir is a new member
+			// whose revision starts over.
+			key := fmt.Sprintf("%s@%x", m.Name, r.Header.MemberId)
 			s.mu.Lock()
-			if len(s.samples[m.Name]) < maxSamples {
-				s.samples[m.Name] = append(s.samples[m.Name], revSample{At: time.Since(s.start), Rev: r.Header.Revision})
+			if len(s.samples[key]) < maxSamples {
+				s.samples[key] = append(s.samples[key], revSample{At: time.Since(s.start), Rev: r.Header.Revision})
 			}
 			s.mu.Unlock()
 		}

@@ -15,12 +15,21 @@ import (
 )
 
 // member is one etcd process with the proxy in front of its peer port.
+// ProxiedMember.ID changes when the member is removed and added again
+// (replaceMember); only the fault goroutine reads it (the Status sampler
+// keys by the ID in the answer's header), and it writes it under mu.
 type member struct {
 	*framework.ProxiedMember
 
 	mu       sync.Mutex
 	expected bool // a stop we caused: an exit now is not a crash
 	stopped  bool // SIGSTOPped
+}
+
+func (m *member) setMemberID(id string) {
+	m.mu.Lock()
+	m.ID = id
+	m.mu.Unlock()
 }
 
 func (m *member) setExpected(v bool) {
@@ -40,6 +49,26 @@ type cluster struct {
 	t       testing.TB
 	members []*member
 	status  map[string]*clientv3.Client // per member, for Status and HashKV
+	// failpoint: the crash point armed on one member, "" for none.
+	failpoint string
+
+	mu    sync.Mutex
+	fired []string // crash points that made a member exit
+}
+
+// recordFired notes that m exited at the armed crash point.
+func (c *cluster) recordFired(m *member) {
+	c.mu.Lock()
+	c.fired = append(c.fired, fmt.Sprintf("%s exited at %s", m.Name, c.failpoint))
+	c.mu.Unlock()
+	c.t.Logf("crash point %s fired on %s", c.failpoint, m.Name)
+}
+
+// firedPoints returns what recordFired noted.
+func (c *cluster) firedPoints() []string {
+	c.mu.Lock()
+	defer c.mu.Unlock()
+	return append([]string(nil), c.fired...)
 }
 
 // clusterConfig describes a cluster to start.
@@ -55,7 +84,7 @@ type clusterConfig struct {
 // framework.StartProxiedCluster), so all peer traffic crosses the proxies.
 func startCluster(t testing.TB, cfg clusterConfig) *cluster {
 	t.Helper()
-	c := &cluster{t: t, status: map[string]*clientv3.Client{}}
+	c := &cluster{t: t, status: map[string]*clientv3.Client{}, failpoint: cfg.Failpoint}
 	pms := framework.StartProxiedCluster(t, framework.ProxiedClusterConfig{
 		Size:  cfg.Size,
 		Bin:   cfg.Bin,

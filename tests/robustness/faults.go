@@ -23,13 +23,19 @@ const (
 	blackholeFollower faultKind = "blackhole-follower"
 	blackholeLeader   faultKind = "blackhole-leader"
 	delayPeers        faultKind = "delay-peers"
+	// replaceMember removes a member (a third of the time the leader)
+	// and adds it back on a fresh data dir; replaceLearner adds it back
+	// as a learner and promotes it once it caught up.
+	replaceMember  faultKind = "replace-member"
+	replaceLearner faultKind = "replace-learner"
 )
 
-// processFaults and networkFaults are the catalog; networkFaults need
-// more than one member.
+// processFaults, networkFaults and membershipFaults are the catalog;
+// networkFaults and membershipFaults need more than one member.
 var (
-	processFaults = []faultKind{killLeader, killFollower, killAll, stopLeader, stopFollower}
-	networkFaults = []faultKind{isolateLeader, isolateFollower, blackholeFollower, blackholeLeader, delayPeers}
+	processFaults    = []faultKind{killLeader, killFollower, killAll, stopLeader, stopFollower}
+	networkFaults    = []faultKind{isolateLeader, isolateFollower, blackholeFollower, blackholeLeader, delayPeers}
+	membershipFaults = []faultKind{replaceMember, replaceLearner}
 )
 
 // faultRecord is what happened, for the report.
@@ -55,8 +61,9 @@ func (f faultRecord) String() string {
 }
 
 // injectFault runs one fault to its end: every fault heals itself (the
-// member is restarted, thawed or reconnected) before it returns. It is
-// bounded by about 10 s plus a member's start.
+// member is restarted, thawed, reconnected or back in the cluster) before
+// it returns. It is bounded by about 10 s plus a member's start, or, for
+// the membership faults, by their retries' bounds (see membership.go).
 func injectFault(ctx context.Context, c *cluster, kind faultKind, rng *rand.Rand) faultRecord {
 	rec := faultRecord{Kind: kind}
 	hold := time.Duration(1500+rng.IntN(2500)) * time.Millisecond
@@ -129,6 +136,21 @@ func injectFault(ctx context.Context, c *cluster, kind faultKind, rng *rand.Rand
 		sleep(hold)
 		rec.Seen = c.leaderSeenBy(ctx, m)
 		c.heal()
+	case replaceMember, replaceLearner:
+		l := c.leader(ctx)
+		m := target(rng.IntN(3) == 0)
+		rec.Member = m.Name
+		if m == l {
+			rec.Member += " (leader)"
+		}
+		note, err := c.replaceMember(ctx, m, kind == replaceLearner)
+		if err != nil {
+			rec.Err = err.Error()
+		}
+		rec.Seen = note
+		if s := c.leaderSeenBy(ctx, m); s != "" {
+			rec.Seen += "; " + s
+		}
 	case delayPeers:
 		rec.Member = "all"
 		d := time.Duration(20+rng.IntN(80)) * time.Millisecond

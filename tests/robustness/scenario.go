@@ -60,10 +60,15 @@ var failpoints = []failpointChoice{
 	{"raftAfterSaveSnap", 1, 1},
 	{"applyBeforeOpenSnapshot", 1, 1},
 	{"applyAfterOpenSnapshot", 1, 1},
+	{"raftBeforeApplySnap", 1, 1},
+	{"raftAfterApplySnap", 1, 1},
+	{"leaderBeforeSendSnapshot", 1, 2},
+	{"leaderAfterStreamSnapshot", 1, 2},
 }
 
 // makeScenarios derives n scenarios from seed. The first three are the
-// default run's: a 3-member cluster under process faults, a 3-member
+// default run's: a 3-member cluster under a process fault and a member
+// replaced (removed, added back on a fresh data dir), a 3-member
 // cluster under network faults with a crash point armed, and one member
 // with a crash point and a kill of everything.
 func makeScenarios(seed uint64, n, rate int) []scenario {
@@ -84,7 +89,7 @@ func makeScenarios(seed uint64, n, rate int) []scenario {
 		s := scenario{Seed: seed + uint64(i), Clients: 4, Rate: 100 + rng.IntN(300)}
 		switch i {
 		case 0:
-			s.Size, s.Faults = 3, pick(processFaults, 2)
+			s.Size, s.Faults = 3, append(pick(processFaults, 1), pick(membershipFaults, 1)...)
 		case 1:
 			s.Size, s.Faults, s.Failpoint = 3, pick(networkFaults, 2), fp()
 		case 2:
@@ -93,7 +98,7 @@ func makeScenarios(seed uint64, n, rate int) []scenario {
 			s.Size = []int{1, 3, 3}[rng.IntN(3)]
 			all := processFaults
 			if s.Size > 1 {
-				all = append(append([]faultKind(nil), processFaults...), networkFaults...)
+				all = append(append(append([]faultKind(nil), processFaults...), networkFaults...), membershipFaults...)
 			}
 			s.Faults = pick(all, 1+rng.IntN(3))
 			if s.Size == 1 {
@@ -147,7 +152,6 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 		Bin:       bin,
 		Failpoint: sc.Failpoint,
 		FPMember:  rng.IntN(sc.Size),
-		ExtraArgs: []string{"--snapshot-count", "2000"},
 	})
 	var errs []string
 	var errMu sync.Mutex
@@ -188,7 +192,6 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 	// them: an armed crash point (expected) or a crash (a failure).
 	monCtx, stopMon := context.WithCancel(bg)
 	var monWG sync.WaitGroup
-	var fired []string
 	monWG.Add(1)
 	go func() {
 		defer monWG.Done()
@@ -206,8 +209,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 				}
 				code, _ := m.ExitCode()
 				if code == failpointExitCode && sc.Failpoint != "" {
-					fired = append(fired, fmt.Sprintf("%s exited at %s", m.Name, sc.Failpoint))
-					t.Logf("crash point %s fired on %s", sc.Failpoint, m.Name)
+					c.recordFired(m)
 				} else {
 					fail("%s exited by itself with status %d:\n%s", m.Name, code, m.Tail(30))
 				}
@@ -300,7 +302,7 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 	trafficWG.Wait()
 	stopMon()
 	monWG.Wait()
-	if sc.Failpoint != "" && len(fired) == 0 {
+	if sc.Failpoint != "" && len(c.firedPoints()) == 0 {
 		t.Logf("crash point %s was not reached in this run", sc.Failpoint)
 	}
 	ops := rec.operations()
