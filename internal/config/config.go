@@ -93,6 +93,12 @@ type Config struct {
 	WatchProgressNotifyInterval time.Duration
 	// LeaseCheckpointInterval is --experimental-lease-checkpoint-interval.
 	LeaseCheckpointInterval time.Duration
+	// CompactionBatchLimit is --compaction-batch-limit (0: the default,
+	// 1000 revisions per batch).
+	CompactionBatchLimit int
+	// CompactionSleepInterval is --compaction-sleep-interval (0: the
+	// default, 10ms).
+	CompactionSleepInterval time.Duration
 	BackendBatchLimit       int
 	InitialCorruptCheck     bool
 	// CorruptCheckTime is --corrupt-check-time: how often the leader

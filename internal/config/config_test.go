@@ -87,9 +87,11 @@ func TestFlags(t *testing.T) {
 			}},
 		{"numbers", []string{"--snapshot-count", "7", "--snapshot-catchup-entries", "8", "--heartbeat-interval", "50", "--election-timeout", "500",
 			"--quota-backend-bytes", "1024", "--max-request-bytes", "99", "--max-txn-ops", "3", "--max-snapshots", "1", "--max-wals", "2", "--max-learners", "4",
-			"--backend-batch-interval", "10ms", "--backend-batch-limit", "11"},
+			"--backend-batch-interval", "10ms", "--backend-batch-limit", "11", "--compaction-batch-limit", "12", "--compaction-sleep-interval", "13ms",
+			"--strict-reconfig-check=false"},
 			func(c *Config) bool {
-				return c.SnapshotCount == 7 && c.SnapshotCatchUpEntries == 8 && c.HeartbeatInterval == 50*time.Millisecond &&
+				return c.CompactionBatchLimit == 12 && c.CompactionSleepInterval == 13*time.Millisecond && !c.StrictReconfigCheck &&
+					c.SnapshotCount == 7 && c.SnapshotCatchUpEntries == 8 && c.HeartbeatInterval == 50*time.Millisecond &&
 					c.ElectionTimeout == 500*time.Millisecond && c.QuotaBackendBytes == 1024 && c.QuotaBytes() == 1024 && c.MaxRequestBytes == 99 &&
 					c.MaxTxnOps == 3 && c.MaxSnapFiles == 1 && c.MaxWALFiles == 2 && c.MaxLearners == 4 &&
 					c.BackendBatchInterval == 10*time.Millisecond && c.BackendBatchLimit == 11

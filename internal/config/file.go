@@ -18,6 +18,7 @@ var fileDurationKeys = map[string]bool{
 	"experimental-corrupt-check-time":        true,
 	"compact-hash-check-time":                true,
 	"experimental-compact-hash-check-time":   true,
+	"compaction-sleep-interval":              true,
 }
 
 // fileIgnoredKeys are keys that are not configuration (they select it).

@@ -71,6 +71,8 @@ type flagValues struct {
 
 	watchProgressNotify     time.Duration
 	leaseCheckpointInterval time.Duration
+	compactionBatchLimit    int
+	compactionSleepInterval time.Duration
 
 	// 2013-style flags.
 	lClient, lPeer, lJoin, lDataDir, lName string
@@ -116,6 +118,8 @@ func newFlagSet() (*flag.FlagSet, *flagValues) {
 	fs.DurationVar(&v.batchInterval, "backend-batch-interval", 0, "Maximum time before commit the backend transaction.")
 	fs.DurationVar(&v.watchProgressNotify, "watch-progress-notify-interval", 10*time.Minute, "Duration of periodic watch progress notifications.")
 	fs.DurationVar(&v.leaseCheckpointInterval, "experimental-lease-checkpoint-interval", 5*time.Minute, "Duration of time between two lease checkpoints.")
+	fs.IntVar(&v.compactionBatchLimit, "compaction-batch-limit", 0, "Sets the maximum revisions deleted in each compaction batch.")
+	fs.DurationVar(&v.compactionSleepInterval, "compaction-sleep-interval", 0, "Sets the sleep interval between each compaction batch.")
 	fs.IntVar(&v.batchLimit, "backend-batch-limit", 0, "Maximum operations before commit the backend transaction.")
 	fs.UintVar(&v.maxTxnOps, "max-txn-ops", DefaultMaxTxnOps, "Maximum number of operations permitted in a transaction.")
 	fs.UintVar(&v.maxRequestBytes, "max-request-bytes", DefaultMaxRequestBytes, "Maximum client request size in bytes the server will accept.")

@@ -134,6 +134,8 @@ func (v *flagValues) toConfig(set map[string]bool) (*Config, error) {
 		BackendBatchInterval:        v.batchInterval,
 		WatchProgressNotifyInterval: v.watchProgressNotify,
 		LeaseCheckpointInterval:     v.leaseCheckpointInterval,
+		CompactionBatchLimit:        v.compactionBatchLimit,
+		CompactionSleepInterval:     v.compactionSleepInterval,
 		BackendBatchLimit:           v.batchLimit,
 		InitialCorruptCheck:         v.expInitialCorruptCheck,
 		EnablePprof:                 v.enablePprof,

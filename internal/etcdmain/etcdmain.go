@@ -116,6 +116,8 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 		BackendBatchLimit:       cfg.BackendBatchLimit,
 		UnsafeNoFsync:           cfg.UnsafeNoFsync,
 		LeaseCheckpointInterval: cfg.LeaseCheckpointInterval,
+		CompactionBatchLimit:    cfg.CompactionBatchLimit,
+		CompactionSleepInterval: cfg.CompactionSleepInterval,
 		Hooks:                   hooks,
 		MaxLearners:             cfg.MaxLearners,
 		StrictReconfigCheck:     cfg.StrictReconfigCheck,

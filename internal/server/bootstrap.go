@@ -87,7 +87,10 @@ func New(ctx context.Context, cfg Config) (*Server, error) {
 		return nil, err
 	}
 	s.storage.w.SetSyncObserver(cfg.Hooks.WALFsync)
-	s.kv = s.newWatchableStore(lg, be, mvcc.StoreConfig{})
+	s.kv = s.newWatchableStore(lg, be, mvcc.StoreConfig{
+		CompactionBatchLimit:    cfg.CompactionBatchLimit,
+		CompactionSleepInterval: cfg.CompactionSleepInterval,
+	})
 	if err := s.newLessor(ctx); err != nil {
 		s.kv.Close()
 		be.Close()

@@ -63,6 +63,11 @@ type Config struct {
 	// LeaseCheckpointInterval is how often long leases are checkpointed
 	// (lease.DefaultCheckpointInterval if 0).
 	LeaseCheckpointInterval time.Duration
+	// CompactionBatchLimit and CompactionSleepInterval tune the background
+	// deletion of a compaction (--compaction-batch-limit and
+	// --compaction-sleep-interval; mvcc's defaults when 0).
+	CompactionBatchLimit    int
+	CompactionSleepInterval time.Duration
 	// MaxLearners bounds the learners of the cluster (--max-learners).
 	MaxLearners int
 	// StrictReconfigCheck rejects membership changes that could cost the

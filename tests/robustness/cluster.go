@@ -97,6 +97,9 @@ func startCluster(t testing.TB, cfg clusterConfig) *cluster {
 			// catch up from a snapshot.
 			"--snapshot-count", "300",
 			"--snapshot-catchup-entries", "50",
+			// Small compaction batches: a compaction spans several, so
+			// the crash points between batches are reached.
+			"--compaction-batch-limit", "50",
 		}, cfg.ExtraArgs...),
 		Env: func(i int) []string {
 			if cfg.Failpoint != "" && i == cfg.FPMember {
