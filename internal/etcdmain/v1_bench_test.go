@@ -6,9 +6,11 @@ import (
 	"io"
 	"net/http"
 	"net/url"
+	"runtime"
 	"strings"
 	"sync/atomic"
 	"testing"
+	"time"
 
 	clientv3 "go.etcd.io/etcd/client/v3"
 )
@@ -111,5 +113,56 @@ func BenchmarkV1Get(b *testing.B) {
 				return err
 			})
 		})
+	}
+}
+
+// BenchmarkV1WaitingWatches opens b.N long-polling GET /v1/watch requests
+// that wait for a change, and reports the heap and goroutine stacks they
+// hold per watch once all are waiting. Client and member share the process, so the figure
+// includes the client's side of each request: an upper bound.
+func BenchmarkV1WaitingWatches(b *testing.B) {
+	u := benchMember(b)
+	c := benchClient(b, u)
+	if _, err := c.Put(context.Background(), "/w/seed", "x"); err != nil {
+		b.Fatal(err)
+	}
+	tr := &http.Transport{MaxConnsPerHost: 0, MaxIdleConnsPerHost: 1}
+	b.Cleanup(tr.CloseIdleConnections)
+	hc := &http.Client{Transport: tr}
+	ctx, cancel := context.WithCancel(context.Background())
+	var before, after runtime.MemStats
+	runtime.GC()
+	runtime.ReadMemStats(&before)
+	done := make(chan struct{}, b.N)
+	b.ResetTimer()
+	for i := range b.N {
+		req, err := http.NewRequestWithContext(ctx, http.MethodGet, fmt.Sprintf("%s/v1/watch/w/%d", u, i), nil)
+		if err != nil {
+			b.Fatal(err)
+		}
+		go func() {
+			defer func() { done <- struct{}{} }()
+			if resp, err := hc.Do(req); err == nil {
+				io.Copy(io.Discard, resp.Body)
+				resp.Body.Close()
+			}
+		}()
+	}
+	// Wait until the member holds every watch: a goroutine count that no
+	// longer grows.
+	last := -1
+	for n := runtime.NumGoroutine(); n != last; n = runtime.NumGoroutine() {
+		last = n
+		time.Sleep(200 * time.Millisecond)
+	}
+	b.StopTimer()
+	runtime.GC()
+	runtime.ReadMemStats(&after)
+	b.ReportMetric(float64(int64(after.HeapInuse)-int64(before.HeapInuse))/float64(b.N), "heap-B/watch")
+	b.ReportMetric(float64(int64(after.StackInuse)-int64(before.StackInuse))/float64(b.N), "stack-B/watch")
+	b.ReportMetric(float64(last)/float64(b.N), "goroutines/watch")
+	cancel()
+	for range b.N {
+		<-done
 	}
 }
