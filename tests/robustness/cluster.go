@@ -21,6 +21,11 @@ import (
 type member struct {
 	*framework.ProxiedMember
 
+	// life serializes the member's process lifecycle (kill, start,
+	// freeze, and the crash monitor's restart), so that a fault never
+	// acts on a process another actor is restarting.
+	life sync.Mutex
+
 	mu       sync.Mutex
 	expected bool // a stop we caused: an exit now is not a crash
 	stopped  bool // SIGSTOPped
@@ -169,6 +174,8 @@ func (m *member) isStopped() bool {
 
 // kill sends SIGKILL to m and waits for its exit.
 func (c *cluster) kill(m *member) {
+	m.life.Lock()
+	defer m.life.Unlock()
 	m.setExpected(true)
 	m.Kill()
 	m.mu.Lock()
@@ -178,6 +185,13 @@ func (c *cluster) kill(m *member) {
 
 // start starts m again and waits until it serves clients.
 func (c *cluster) start(m *member) error {
+	m.life.Lock()
+	defer m.life.Unlock()
+	return c.startLocked(m)
+}
+
+// startLocked is start for a caller that holds m.life.
+func (c *cluster) startLocked(m *member) error {
 	if m.Running() {
 		return nil
 	}
@@ -189,7 +203,23 @@ func (c *cluster) start(m *member) error {
 }
 
 // freeze and thaw send SIGSTOP and SIGCONT.
+//
+// A member that is down (an armed crash point fired and the crash monitor
+// has not restarted it yet) is waited for, up to freezeWait.
 func (c *cluster) freeze(m *member) error {
+	deadline := time.Now().Add(freezeWait)
+	for {
+		m.life.Lock()
+		if m.Running() {
+			break
+		}
+		m.life.Unlock()
+		if time.Now().After(deadline) {
+			return fmt.Errorf("%s: not running after %v", m.Name, freezeWait)
+		}
+		time.Sleep(100 * time.Millisecond)
+	}
+	defer m.life.Unlock()
 	m.mu.Lock()
 	defer m.mu.Unlock()
 	if err := m.Signal(syscall.SIGSTOP); err != nil {
@@ -198,6 +228,9 @@ func (c *cluster) freeze(m *member) error {
 	m.stopped = true
 	return nil
 }
+
+// freezeWait bounds how long freeze waits for a member that is down.
+const freezeWait = 30 * time.Second
 
 func (c *cluster) thaw(m *member) {
 	m.mu.Lock()

@@ -204,7 +204,11 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 			case <-tick.C:
 			}
 			for _, m := range c.members {
+				// Under the member's lifecycle lock: a fault does not kill
+				// or freeze it while it is restarted here.
+				m.life.Lock()
 				if m.Running() || m.isExpected() {
+					m.life.Unlock()
 					continue
 				}
 				code, _ := m.ExitCode()
@@ -214,7 +218,9 @@ func runScenario(t *testing.T, sc scenario, rc runConfig) {
 					fail("%s exited by itself with status %d:\n%s", m.Name, code, m.Tail(30))
 				}
 				m.SetEnv(nil)
-				if err := c.start(m); err != nil {
+				err := c.startLocked(m)
+				m.life.Unlock()
+				if err != nil {
 					fail("restarting %s after its exit: %v", m.Name, err)
 				}
 			}
