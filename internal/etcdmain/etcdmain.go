@@ -173,7 +173,7 @@ func start(ctx context.Context, lg *slog.Logger, cfg *config.Config) (*member, e
 	})
 	mx.GRPC.InitializeMetrics(m.grpc.GetServiceInfo())
 	v1 := v1http.New(srv, v1http.Config{MaxRequestBytes: cfg.MaxRequestBytes})
-	m.http = &http.Server{Handler: clientHandler(srv, v1, mx, hc), ReadHeaderTimeout: 10 * time.Second}
+	m.http = &http.Server{Handler: clientHandler(lg, srv, v1, mx, hc, cfg.EnablePprof), ReadHeaderTimeout: 10 * time.Second}
 	m.http.RegisterOnShutdown(v1.Close)
 	for _, l := range clientLns {
 		mux := connmux.New(l)

@@ -2,6 +2,7 @@ package etcdmain
 
 import (
 	"encoding/json"
+	"log/slog"
 	"net/http"
 
 	"go.etcd.io/etcd/api/v3/version"
@@ -14,11 +15,14 @@ import (
 // clientHandler serves the HTTP endpoints of the client URLs: the v1 API
 // (v1, whose paths are routed unmodified, as it normalises keys itself),
 // /version, /metrics, and /health, /livez and /readyz (health.go).
-func clientHandler(srv *server.Server, v1 *v1http.Handler, mx *metrics.Metrics, hc *health) http.Handler {
+func clientHandler(lg *slog.Logger, srv *server.Server, v1 *v1http.Handler, mx *metrics.Metrics, hc *health, enablePprof bool) http.Handler {
 	mux := http.NewServeMux()
 	mux.Handle("/version", versionHandler(srv))
 	mux.Handle("/metrics", mx.Handler())
 	hc.install(mux)
+	if enablePprof {
+		installPprof(lg, mux)
+	}
 	return http.HandlerFunc(func(w http.ResponseWriter, r *http.Request) {
 		if v1http.Handles(r.URL.Path) {
 			v1.ServeHTTP(w, r)
