@@ -118,7 +118,7 @@ func (s *WatchableStore) notify(rev int64, changes []*mvccpb.KeyValue) {
 		return
 	}
 	newVictims := false
-	for w, evs := range s.synced.eventBatches(changes) {
+	deliver := func(w *watcher, evs []*mvccpb.Event) {
 		resp := WatchResponse{WatchID: w.id, Events: evs, Revision: rev}
 		w.minRev = rev + 1
 		if !w.send(resp) {
@@ -126,6 +126,21 @@ func (s *WatchableStore) notify(rev int64, changes []*mvccpb.KeyValue) {
 			w.state = stateVictim
 			s.victims = append(s.victims, victim{w: w, resp: resp})
 			newVictims = true
+		}
+	}
+	if len(changes) == 1 {
+		// One change (most writes): every watcher it concerns gets the
+		// same one-event slice, without grouping. A watcher that starts
+		// at a future revision is not owed it yet.
+		evs := []*mvccpb.Event{eventOf(changes[0])}
+		s.synced.eachMatch(changes[0].Key, func(w *watcher) {
+			if rev >= w.minRev {
+				deliver(w, evs[:1:1])
+			}
+		})
+	} else {
+		for w, evs := range s.synced.eventBatches(changes) {
+			deliver(w, evs)
 		}
 	}
 	if newVictims {

@@ -129,9 +129,15 @@ func TestWatcherGroupEventBatches(t *testing.T) {
 			t.Errorf("watcher [%q,%q): %q, want %q", w.key, w.end, s, want)
 		}
 	}
-	// Each watcher owns its events.
-	if got[single][0] == got[prefix][0] {
-		t.Error("watchers share an Event")
+	// The events are built once per change and shared by the watchers.
+	if got[single][0] != got[prefix][0] {
+		t.Error("watchers of one change got separate Event values")
+	}
+	// A single change: one shared one-event slice, which a watcher's
+	// append cannot grow into another's.
+	one := g.eventBatches(kvs[:1])
+	if len(one[single]) != 1 || cap(one[single]) != 1 || one[single][0] != one[prefix][0] {
+		t.Errorf("single change: %v / %v", one[single], one[prefix])
 	}
 	if !g.delete(single) || g.delete(single) || g.size() != 3 {
 		t.Error("delete")

@@ -33,9 +33,10 @@ type FilterFunc func(ev *mvccpb.Event) bool
 // WatchResponse is what a WatchStream delivers.
 //
 //   - Events: the events of one or more whole revisions, in revision order
-//     (a synced watcher gets one response per revision). Each Event is the
-//     receiver's own (it may set PrevKv); the KeyValues are shared and must
-//     not be modified.
+//     (a synced watcher gets one response per revision). The Events, the
+//     KeyValues in them and the Events slice may be shared with other
+//     watchers and must not be modified: a receiver that adds a PrevKv
+//     builds its own Event.
 //   - Revision: the store revision the response was made at; with no
 //     events it is a progress notification: every later event of the
 //     watcher(s) has a greater revision.

@@ -67,26 +67,60 @@ func (g *watcherGroup) each(f func(w *watcher) bool) {
 	}
 }
 
+// eachMatch calls f for every watcher whose key or range holds key. f may
+// delete the watcher it is given from g.
+func (g *watcherGroup) eachMatch(key []byte, f func(w *watcher)) {
+	for w := range g.keys[string(key)] {
+		f(w)
+	}
+	for w := range g.ranges {
+		if w.contains(key) {
+			f(w)
+		}
+	}
+}
+
 // eventBatches groups the events of evs by the watchers of g they concern,
 // keeping for each watcher only events at or after its minRev, in order.
-// Every watcher gets its own Event values. A delete is a KeyValue with
-// CreateRevision 0.
+// The Event values, and slices of them, are shared by the watchers they go
+// to: nobody may modify them (a consumer that adds a PrevKv copies the
+// event first). A delete is a KeyValue with CreateRevision 0.
 func (g *watcherGroup) eventBatches(evs []*mvccpb.KeyValue) map[*watcher][]*mvccpb.Event {
 	out := make(map[*watcher][]*mvccpb.Event)
-	add := func(w *watcher, kv *mvccpb.KeyValue) {
-		if kv.ModRevision < w.minRev {
-			return
-		}
-		out[w] = append(out[w], eventOf(kv))
+	events := make([]*mvccpb.Event, len(evs))
+	for i, kv := range evs {
+		events[i] = eventOf(kv)
 	}
-	for _, kv := range evs {
+	// Single-key watchers, found by key: a map update per event.
+	for i, kv := range evs {
 		for w := range g.keys[string(kv.Key)] {
-			add(w, kv)
-		}
-		for w := range g.ranges {
-			if w.contains(kv.Key) {
-				add(w, kv)
+			if kv.ModRevision >= w.minRev {
+				out[w] = append(out[w], events[i])
 			}
+		}
+	}
+	// Range watchers: one pass over the events each and one map update;
+	// a watcher that wants every event shares the whole slice.
+	for w := range g.ranges {
+		var list []*mvccpb.Event
+		all := true
+		for i, kv := range evs {
+			if kv.ModRevision >= w.minRev && w.contains(kv.Key) {
+				if !all {
+					list = append(list, events[i])
+				}
+				continue
+			}
+			if all {
+				all = false
+				list = append([]*mvccpb.Event(nil), events[:i]...)
+			}
+		}
+		if all {
+			list = events[:len(events):len(events)]
+		}
+		if len(list) > 0 {
+			out[w] = list
 		}
 	}
 	return out

@@ -328,21 +328,25 @@ func (sws *serverWatchStream) toPB(wresp mvcc.WatchResponse) *pb.WatchResponse {
 	sws.mu.Lock()
 	needPrev := sws.prevKV[wresp.WatchID]
 	sws.mu.Unlock()
+	events := wresp.Events
 	if needPrev {
-		for _, ev := range wresp.Events {
+		// The store shares events between watchers: copy before adding.
+		events = make([]*mvccpb.Event, len(wresp.Events))
+		for i, ev := range wresp.Events {
+			events[i] = &mvccpb.Event{Type: ev.Type, Kv: ev.Kv}
 			if ev.Type == mvccpb.Event_PUT && ev.Kv.CreateRevision == ev.Kv.ModRevision {
 				continue // a creation has no previous version
 			}
 			r, err := sws.store.Range(sws.gs.Context(), ev.Kv.Key, nil, mvcc.RangeOptions{Rev: ev.Kv.ModRevision - 1})
 			if err == nil && len(r.KVs) != 0 {
-				ev.PrevKv = r.KVs[0]
+				events[i].PrevKv = r.KVs[0]
 			}
 		}
 	}
 	return &pb.WatchResponse{
 		Header:          sws.header(wresp.Revision),
 		WatchId:         int64(wresp.WatchID),
-		Events:          wresp.Events,
+		Events:          events,
 		CompactRevision: wresp.CompactRevision,
 		Canceled:        wresp.CompactRevision != 0,
 	}
