@@ -33,36 +33,52 @@ func (b *backend) Defrag() error {
 	sizeBefore := b.Size()
 	b.commitLocked(false)
 
-	oldH := b.h
 	failpoint.Hit("defragBeforeCopy")
-	tmpPath, err := b.writeCompactCopy(oldH)
+	tmpPath, err := b.writeCompactCopy(b.h)
 	if err != nil {
-		// Keep going on the old file.
-		if tx, berr := oldH.db.Begin(true); berr != nil {
-			panic(fmt.Sprintf("backend: begin bolt write tx: %v", berr))
-		} else {
-			b.batch.tx = tx
-		}
+		b.beginWrite(b.h) // keep going on the old file
 		return fmt.Errorf("defrag: %w", err)
 	}
 	failpoint.Hit("defragBeforeRename")
-	if err := os.Rename(tmpPath, b.cfg.Path); err != nil {
+	if err := b.swapFile(tmpPath); err != nil {
 		_ = os.Remove(tmpPath)
-		if tx, berr := oldH.db.Begin(true); berr != nil {
-			panic(fmt.Sprintf("backend: begin bolt write tx: %v", berr))
-		} else {
-			b.batch.tx = tx
-		}
-		return fmt.Errorf("defrag: rename: %w", err)
+		return fmt.Errorf("defrag: %w", err)
+	}
+	b.lg.Info("defragmented", "path", b.cfg.Path, "size-before", sizeBefore,
+		"size-after", b.Size(), "took", time.Since(start))
+	return nil
+}
+
+// beginWrite opens the batch's next bolt write transaction on h. The
+// caller holds the batch lock, and the previous write tx is finished.
+func (b *backend) beginWrite(h *dbHandle) {
+	tx, err := h.db.Begin(true)
+	if err != nil {
+		panic(fmt.Sprintf("backend: begin bolt write tx: %v", err))
+	}
+	b.batch.tx = tx
+}
+
+// swapFile renames the bolt file at src over the backend's path and makes
+// it the backend's database: views opened before keep reading the old file,
+// which is closed once they are released; the write buffer starts empty and
+// the next write tx is on the new file. The caller holds the commit gate
+// and the batch lock, and the write tx is finished. If the rename fails,
+// the backend goes on with the old file and the error is returned.
+func (b *backend) swapFile(src string) error {
+	oldH := b.h
+	if err := os.Rename(src, b.cfg.Path); err != nil {
+		b.beginWrite(oldH)
+		return fmt.Errorf("rename: %w", err)
 	}
 	if err := syncDir(filepath.Dir(b.cfg.Path)); err != nil {
-		b.lg.Warn("defrag: fsync dir", "err", err)
+		b.lg.Warn("fsync of the db dir after a swap failed", "err", err)
 	}
 	// The path now names the new file; the old one lives on (unlinked) for
 	// open views only. There is no going back from here.
 	newH, err := openDB(b.cfg.Path, &b.cfg)
 	if err != nil {
-		panic(fmt.Sprintf("backend: reopen after defrag: %v", err))
+		panic(fmt.Sprintf("backend: open the swapped-in db: %v", err))
 	}
 	sr, err := newSharedRead(newH)
 	if err != nil {
@@ -76,13 +92,8 @@ func (b *backend) Defrag() error {
 	b.bufMu.Unlock()
 	old.release()
 	oldH.retire()
-
-	if b.batch.tx, err = newH.db.Begin(true); err != nil {
-		panic(fmt.Sprintf("backend: begin bolt write tx: %v", err))
-	}
+	b.beginWrite(newH)
 	b.updateSize()
-	b.lg.Info("defragmented", "path", b.cfg.Path, "size-before", sizeBefore,
-		"size-after", b.Size(), "took", time.Since(start))
 	return nil
 }
 

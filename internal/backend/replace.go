@@ -3,8 +3,6 @@ package backend
 import (
 	"errors"
 	"fmt"
-	"os"
-	"path/filepath"
 )
 
 // Replace makes the file at path the backend's database: a member that
@@ -39,40 +37,9 @@ func (b *backend) Replace(path string, afterSwap func(tx UnsafeReader)) error {
 	b.batch.tx = nil
 	b.batch.pending.Store(0)
 	b.batch.costEstimate = 0
-	oldH := b.h
-	if err := os.Rename(path, b.cfg.Path); err != nil {
-		// Keep going on the old file.
-		tx, berr := oldH.db.Begin(true)
-		if berr != nil {
-			panic(fmt.Sprintf("backend: begin bolt write tx: %v", berr))
-		}
-		b.batch.tx = tx
-		return fmt.Errorf("replace: rename: %w", err)
+	if err := b.swapFile(path); err != nil {
+		return fmt.Errorf("replace: %w", err)
 	}
-	if err := syncDir(filepath.Dir(b.cfg.Path)); err != nil {
-		b.lg.Warn("replace: fsync dir", "err", err)
-	}
-	// From here the path names the new file: there is no going back.
-	newH, err := openDB(b.cfg.Path, &b.cfg)
-	if err != nil {
-		panic(fmt.Sprintf("backend: open the replacing db: %v", err))
-	}
-	sr, err := newSharedRead(newH)
-	if err != nil {
-		panic(fmt.Sprintf("backend: %v", err))
-	}
-	b.bufMu.Lock()
-	old := b.cur
-	b.cur, b.h = sr, newH
-	b.buf, b.bufSnap = newBufTree(), nil
-	b.retired = append(pruneClosed(b.retired), oldH)
-	b.bufMu.Unlock()
-	old.release()
-	oldH.retire()
-	if b.batch.tx, err = newH.db.Begin(true); err != nil {
-		panic(fmt.Sprintf("backend: begin bolt write tx: %v", err))
-	}
-	b.updateSize()
 	if afterSwap != nil {
 		afterSwap(b.batch)
 	}

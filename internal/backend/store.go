@@ -219,9 +219,7 @@ func (b *backend) commitLocked(reopen bool) {
 		old.release()
 	}
 	if reopen {
-		if t.tx, err = b.h.db.Begin(true); err != nil {
-			panic(fmt.Sprintf("backend: begin bolt write tx: %v", err))
-		}
+		b.beginWrite(b.h)
 	}
 	b.updateSize()
 }
