@@ -237,23 +237,3 @@ func TestCheckPerf(t *testing.T) {
 		t.Errorf("check perf --load=huge: exit %d", r.code)
 	}
 }
-
-// TestTable checks the table layout against etcdctl's for cells of
-// different widths.
-func TestTable(t *testing.T) {
-	got := renderTable([]string{"endpoint", "hash_revision"}, [][]string{{"127.0.0.1:2379", "7"}})
-	want := "" +
-		"┌────────────────┬───────────────┐\n" +
-		"│    ENDPOINT    │ HASH REVISION │\n" +
-		"├────────────────┼───────────────┤\n" +
-		"│ 127.0.0.1:2379 │             7 │\n" +
-		"└────────────────┴───────────────┘\n"
-	if got != want {
-		t.Errorf("got\n%s\nwant\n%s", got, want)
-	}
-	for n, want := range map[uint64]string{0: "0 B", 9: "9 B", 20480: "20 kB", 16384: "16 kB", 2147483648: "2.1 GB", 1500: "1.5 kB"} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}

@@ -4,7 +4,6 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strconv"
 	"strings"
 
@@ -244,22 +243,6 @@ func (p *printer) MoveLeader(leader, target uint64, r *clientv3.MoveLeaderRespon
 		return p.unsupported()
 	}
 	return nil
-}
-
-// humanBytes formats n as go-humanize's Bytes, which etcdctl's tables use:
-// SI units (powers of 1000), one decimal below 10 and none above.
-func humanBytes(n uint64) string {
-	if n < 10 {
-		return fmt.Sprintf("%d B", n)
-	}
-	sizes := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
-	e := math.Floor(math.Log(float64(n)) / math.Log(1000))
-	val := math.Floor(float64(n)/math.Pow(1000, e)*10+0.5) / 10
-	f := "%.0f %s"
-	if val < 10 {
-		f = "%.1f %s"
-	}
-	return fmt.Sprintf(f, val, sizes[int(e)])
 }
 
 // boolString is strconv.FormatBool.

@@ -6,6 +6,8 @@ import (
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	clientv3 "go.etcd.io/etcd/client/v3"
+
+	"github.com/etcdgo/etcd/internal/humanize"
 )
 
 // epHealth is one endpoint's health, as etcdctl prints it in JSON.
@@ -250,10 +252,10 @@ func endpointStatusTable(ss []epStatus) (hdr []string, rows [][]string) {
 			fmt.Sprintf("%x", resp.GetHeader().GetMemberId()),
 			resp.GetVersion(),
 			resp.GetStorageVersion(),
-			humanBytes(uint64(resp.GetDbSize())),
-			humanBytes(uint64(resp.GetDbSizeInUse())),
+			humanize.Bytes(uint64(resp.GetDbSize())),
+			humanize.Bytes(uint64(resp.GetDbSizeInUse())),
 			notInUse,
-			humanBytes(uint64(resp.GetDbSizeQuota())),
+			humanize.Bytes(uint64(resp.GetDbSizeQuota())),
 			fmt.Sprint(resp.GetLeader() == resp.GetHeader().GetMemberId()),
 			fmt.Sprint(resp.GetIsLearner()),
 			fmt.Sprint(resp.GetRaftTerm()),

@@ -12,6 +12,8 @@ import (
 	"github.com/spf13/cobra"
 	clientv3 "go.etcd.io/etcd/client/v3"
 	"go.uber.org/zap"
+
+	"github.com/etcdgo/etcd/internal/humanize"
 )
 
 const snapshotExample = `  # Save snapshot to a given file
@@ -125,7 +127,7 @@ func (a *app) saveSnapshot(ctx context.Context, cfg *clientv3.Config, path strin
 	}
 	lg.Info("fetched snapshot",
 		zap.String("endpoint", cfg.Endpoints[0]),
-		zap.String("size", humanBytes(uint64(size))),
+		zap.String("size", humanize.Bytes(uint64(size))),
 		zap.Duration("took", time.Since(start)),
 		zap.String("etcd-version", resp.Version),
 	)

@@ -11,6 +11,7 @@ import (
 	"github.com/spf13/cobra"
 
 	"github.com/etcdgo/etcd/internal/backend"
+	"github.com/etcdgo/etcd/internal/humanize"
 )
 
 // backendPath is where a data dir keeps its backend, as etcd's datadir
@@ -50,8 +51,8 @@ func DefragData(dataDir string, lockTimeout time.Duration, lg *slog.Logger) erro
 	}
 	size1, inUse1 := be.Size(), be.SizeInUse()
 	lg.Info("defragmenting", "path", path,
-		"current-db-size-bytes", size1, "current-db-size", humanBytes(uint64(size1)),
-		"current-db-size-in-use-bytes", inUse1, "current-db-size-in-use", humanBytes(uint64(inUse1)))
+		"current-db-size-bytes", size1, "current-db-size", humanize.Bytes(uint64(size1)),
+		"current-db-size-in-use-bytes", inUse1, "current-db-size-in-use", humanize.Bytes(uint64(inUse1)))
 	start := time.Now()
 	derr := be.Defrag()
 	size2, inUse2 := be.Size(), be.SizeInUse()
@@ -59,8 +60,8 @@ func DefragData(dataDir string, lockTimeout time.Duration, lg *slog.Logger) erro
 		return err
 	}
 	lg.Info("finished defragmenting directory", "path", path,
-		"current-db-size-bytes-diff", size2-size1, "current-db-size-bytes", size2, "current-db-size", humanBytes(uint64(size2)),
-		"current-db-size-in-use-bytes-diff", inUse2-inUse1, "current-db-size-in-use-bytes", inUse2, "current-db-size-in-use", humanBytes(uint64(inUse2)),
+		"current-db-size-bytes-diff", size2-size1, "current-db-size-bytes", size2, "current-db-size", humanize.Bytes(uint64(size2)),
+		"current-db-size-in-use-bytes-diff", inUse2-inUse1, "current-db-size-in-use-bytes", inUse2, "current-db-size-in-use", humanize.Bytes(uint64(inUse2)),
 		"took", time.Since(start).String())
 	return nil
 }

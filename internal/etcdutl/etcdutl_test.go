@@ -9,7 +9,9 @@ import (
 	"strings"
 	"testing"
 
+	"github.com/etcdgo/etcd/internal/humanize"
 	"github.com/etcdgo/etcd/internal/snapshot"
+	"github.com/etcdgo/etcd/internal/tablefmt"
 )
 
 // refSnapshot is a snapshot saved by the official etcd v3.7.3 (20 puts, one
@@ -200,21 +202,21 @@ func TestRestoreThenStatus(t *testing.T) {
 	}
 }
 
-// TestTableLayout compares renderTable with tablewriter v1.1.4's output
+// TestTableLayout compares tablefmt.Render (etcdutl's status table) with tablewriter v1.1.4's output
 // (as etcdutl configures it) for header gaps of both parities and an empty
 // cell.
 func TestTableLayout(t *testing.T) {
 	rows := [][]string{{"a4595", "23", "19", "20 kB", ""}, {"a459599", "1234567890123", "1", "9 B", "3.6.0"}, {"0", "0", "0", "0 B", ""}}
 	var got strings.Builder
 	for _, r := range rows {
-		got.WriteString(renderTable(statusHeader, [][]string{r}))
+		got.WriteString(tablefmt.Render(statusHeader, [][]string{r}))
 	}
 	if want := golden(t, "tables.golden"); got.String() != want {
 		t.Errorf("got:\n%s\nwant:\n%s", got.String(), want)
 	}
 }
 
-// TestHumanBytes compares humanBytes with go-humanize v1.0.1's Bytes.
+// TestHumanBytes compares humanize.Bytes with go-humanize v1.0.1's Bytes.
 func TestHumanBytes(t *testing.T) {
 	sc := bufio.NewScanner(strings.NewReader(golden(t, "humanize.golden")))
 	n := 0
@@ -227,8 +229,8 @@ func TestHumanBytes(t *testing.T) {
 		if err != nil {
 			t.Fatal(err)
 		}
-		if got := humanBytes(v); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", v, got, want)
+		if got := humanize.Bytes(v); got != want {
+			t.Errorf("humanize.Bytes(%d) = %q, want %q", v, got, want)
 		}
 		n++
 	}

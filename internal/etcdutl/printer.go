@@ -5,10 +5,11 @@ import (
 	"errors"
 	"fmt"
 	"io"
-	"math"
 	"strings"
 
+	"github.com/etcdgo/etcd/internal/humanize"
 	"github.com/etcdgo/etcd/internal/snapshot"
+	"github.com/etcdgo/etcd/internal/tablefmt"
 )
 
 // printer writes a snapshot status or a hash in one --write-out format.
@@ -44,7 +45,7 @@ func statusRow(st snapshot.Status) []string {
 		fmt.Sprintf("%x", st.Hash),
 		fmt.Sprint(st.Revision),
 		fmt.Sprint(st.TotalKey),
-		humanBytes(uint64(max(st.TotalSize, 0))),
+		humanize.Bytes(uint64(max(st.TotalSize, 0))),
 		st.Version,
 	}
 }
@@ -106,12 +107,12 @@ func (p fieldsPrinter) DBHashKV(h HashKV) error {
 type tablePrinter struct{ w io.Writer }
 
 func (p tablePrinter) DBStatus(st snapshot.Status) error {
-	_, err := io.WriteString(p.w, renderTable(statusHeader, [][]string{statusRow(st)}))
+	_, err := io.WriteString(p.w, tablefmt.Render(statusHeader, [][]string{statusRow(st)}))
 	return err
 }
 
 func (p tablePrinter) DBHashKV(h HashKV) error {
-	_, err := io.WriteString(p.w, renderTable(hashKVHeader, [][]string{hashKVRow(h)}))
+	_, err := io.WriteString(p.w, tablefmt.Render(hashKVHeader, [][]string{hashKVRow(h)}))
 	return err
 }
 
@@ -125,20 +126,4 @@ func (p unsupportedPrinter) DBStatus(snapshot.Status) error {
 
 func (p unsupportedPrinter) DBHashKV(HashKV) error {
 	return fail(ExitBadFeature, errors.New(p.name+" not supported as output format"))
-}
-
-// humanBytes formats n as go-humanize's Bytes: SI units (powers of 1000),
-// one decimal below 10 and none above, "B" for values under 10.
-func humanBytes(n uint64) string {
-	if n < 10 {
-		return fmt.Sprintf("%d B", n)
-	}
-	sizes := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
-	e := math.Floor(math.Log(float64(n)) / math.Log(1000))
-	val := math.Floor(float64(n)/math.Pow(1000, e)*10+0.5) / 10
-	f := "%.0f %s"
-	if val < 10 {
-		f = "%.1f %s"
-	}
-	return fmt.Sprintf(f, val, sizes[int(e)])
 }

@@ -9,6 +9,7 @@ import (
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
 	"google.golang.org/protobuf/proto"
 
+	"github.com/etcdgo/etcd/internal/humanize"
 	"github.com/etcdgo/etcd/internal/schema"
 )
 
@@ -224,7 +225,7 @@ func (s *Server) applyWithAlarms(id uint64, r *pb.InternalRaftRequest) (uint64, 
 	}
 	s.lg.Warn("message exceeded backend quota; raising alarm",
 		"quota-size-bytes", s.cfg.QuotaBackendBytes,
-		"quota-size", humanBytes(uint64(max(s.cfg.QuotaBackendBytes, 0))),
+		"quota-size", humanize.Bytes(uint64(max(s.cfg.QuotaBackendBytes, 0))),
 		"error", "etcdserver: mvcc: database space exceeded")
 	s.wg.Add(1)
 	go func() {

@@ -2,11 +2,11 @@ package server
 
 import (
 	"context"
-	"fmt"
-	"math"
 
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 	"go.etcd.io/etcd/api/v3/v3rpc/rpctypes"
+
+	"github.com/etcdgo/etcd/internal/humanize"
 )
 
 // MaxQuotaBytes is the largest backend quota etcd recommends; a larger one
@@ -44,14 +44,14 @@ func (s *Server) logQuota() {
 			s.lg.Info("disabled backend quota", "quota-name", name, "quota-size-bytes", q)
 		case q == 0 || q == DefaultQuotaBytes:
 			s.lg.Info("enabled backend quota with default value", "quota-name", name,
-				"quota-size-bytes", int64(DefaultQuotaBytes), "quota-size", humanBytes(DefaultQuotaBytes))
+				"quota-size-bytes", int64(DefaultQuotaBytes), "quota-size", humanize.Bytes(DefaultQuotaBytes))
 		default:
 			if q > MaxQuotaBytes {
 				s.lg.Warn("quota exceeds the maximum value", "quota-name", name,
-					"quota-size-bytes", q, "quota-size", humanBytes(uint64(q)),
-					"quota-maximum-size-bytes", int64(MaxQuotaBytes), "quota-maximum-size", humanBytes(MaxQuotaBytes))
+					"quota-size-bytes", q, "quota-size", humanize.Bytes(uint64(q)),
+					"quota-maximum-size-bytes", int64(MaxQuotaBytes), "quota-maximum-size", humanize.Bytes(MaxQuotaBytes))
 			}
-			s.lg.Info("enabled backend quota", "quota-name", name, "quota-size-bytes", q, "quota-size", humanBytes(uint64(q)))
+			s.lg.Info("enabled backend quota", "quota-name", name, "quota-size-bytes", q, "quota-size", humanize.Bytes(uint64(q)))
 		}
 	})
 }
@@ -132,20 +132,4 @@ func (s *Server) hasAlarm(id uint64, at pb.AlarmType) bool {
 		}
 	}
 	return false
-}
-
-// humanBytes formats a size as go-humanize's Bytes does (SI units), which
-// etcd uses in its log lines: "2.1 GB", "512 kB", "9 B".
-func humanBytes(n uint64) string {
-	if n < 10 {
-		return fmt.Sprintf("%d B", n)
-	}
-	sizes := []string{"B", "kB", "MB", "GB", "TB", "PB", "EB"}
-	e := math.Floor(math.Log(float64(n)) / math.Log(1000))
-	val := math.Floor(float64(n)/math.Pow(1000, e)*10+0.5) / 10
-	f := "%.0f %s"
-	if val < 10 {
-		f = "%.1f %s"
-	}
-	return fmt.Sprintf(f, val, sizes[int(e)])
 }

@@ -6,21 +6,6 @@ import (
 	pb "go.etcd.io/etcd/api/v3/etcdserverpb"
 )
 
-func TestHumanBytesAsGoHumanize(t *testing.T) {
-	for n, want := range map[uint64]string{
-		0:                 "0 B",
-		9:                 "9 B",
-		524288:            "524 kB",
-		82854982:          "83 MB",
-		DefaultQuotaBytes: "2.1 GB",
-		MaxQuotaBytes:     "8.6 GB",
-	} {
-		if got := humanBytes(n); got != want {
-			t.Errorf("humanBytes(%d) = %q, want %q", n, got, want)
-		}
-	}
-}
-
 func TestQuotaCostAsEtcd(t *testing.T) {
 	put := func(k, v string) *pb.RequestOp {
 		return &pb.RequestOp{Request: &pb.RequestOp_RequestPut{RequestPut: &pb.PutRequest{Key: []byte(k), Value: []byte(v)}}}

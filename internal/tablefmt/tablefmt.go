@@ -1,24 +1,34 @@
-package etcdutl
+// Package tablefmt draws the box tables etcdctl and etcdutl print with
+// -w table (their tablewriter's default style), byte for byte.
+package tablefmt
 
 import (
 	"strings"
 	"unicode/utf8"
 )
 
-// renderTable draws header and rows as etcdutl's tablewriter does with its
-// default style: light box-drawing borders, one space of padding, the
-// header upper-cased and centred (an odd gap puts the extra space on the
-// right), cells right-aligned.
-func renderTable(header []string, rows [][]string) string {
+// Title formats a header cell as the table writer does: underscores become
+// spaces, then upper case.
+func Title(s string) string {
+	return strings.ToUpper(strings.TrimSpace(strings.ReplaceAll(s, "_", " ")))
+}
+
+// Render draws header and rows: light box-drawing borders, one space of
+// padding, the header titled (Title) and centred (an odd gap puts the extra
+// space on the right), cells right-aligned. Cells beyond the header's
+// columns are dropped; missing ones are blank.
+func Render(header []string, rows [][]string) string {
 	widths := make([]int, len(header))
 	hdr := make([]string, len(header))
 	for i, h := range header {
-		hdr[i] = strings.ToUpper(h)
+		hdr[i] = Title(h)
 		widths[i] = utf8.RuneCountInString(hdr[i])
 	}
 	for _, r := range rows {
 		for i, c := range r {
-			widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			if i < len(widths) {
+				widths[i] = max(widths[i], utf8.RuneCountInString(c))
+			}
 		}
 	}
 	var b strings.Builder
