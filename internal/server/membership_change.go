@@ -272,7 +272,8 @@ func (s *Server) numConnected(ms []*Member) int {
 	return n
 }
 
-// clusterHeader is the header of the Cluster service's answers: no revision.
+// clusterHeader is the header of the Cluster service's answers: etcd leaves
+// the revision out.
 func (s *Server) clusterHeader() *pb.ResponseHeader {
 	h := &pb.ResponseHeader{}
 	s.fillHeader(h)

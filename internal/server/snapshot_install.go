@@ -56,22 +56,17 @@ func (s *Server) applySnapshot(ap raftnode.Apply) error {
 	return nil
 }
 
-// installBackend makes the db at path the member's backend and takes the
-// consistent index from it. The db must hold everything up to index.
+// installBackend makes the db at path the member's backend, rebuilding the
+// store on it, and takes the consistent index from it. The db must hold
+// everything up to index.
 func (s *Server) installBackend(path string, index uint64) error {
 	var ci uint64
-	err := s.watchable.Restore(func() error {
-		return s.be.Replace(path, func(tx backend.UnsafeReader) {
-			var term uint64
-			ci, term = schema.UnsafeReadConsistentIndex(tx)
-			if ci >= index {
-				s.consistIndex.Store(ci)
-				s.consistTerm.Store(term)
-			}
-		})
+	err := s.watchable.Restore(func() (err error) {
+		ci, err = s.replaceBackend(path, index)
+		return err
 	})
 	if err != nil {
-		return fmt.Errorf("install snapshot db %s: %w", path, err)
+		return err
 	}
 	if ci < index {
 		return fmt.Errorf("snapshot db's consistent index %d is older than the snapshot index %d", ci, index)
@@ -79,6 +74,24 @@ func (s *Server) installBackend(path string, index uint64) error {
 	s.loadStorageVersion()
 	s.lg.Info("restored mvcc store", "consistent-index", ci)
 	return nil
+}
+
+// replaceBackend swaps the db at path in as the backend and returns its
+// consistent index, which becomes the member's when it covers index (no
+// commit can come between the swap and that update).
+func (s *Server) replaceBackend(path string, index uint64) (ci uint64, err error) {
+	err = s.be.Replace(path, func(tx backend.UnsafeReader) {
+		var term uint64
+		ci, term = schema.UnsafeReadConsistentIndex(tx)
+		if ci >= index {
+			s.consistIndex.Store(ci)
+			s.consistTerm.Store(term)
+		}
+	})
+	if err != nil {
+		return 0, fmt.Errorf("install snapshot db %s: %w", path, err)
+	}
+	return ci, nil
 }
 
 // afterBackendReplaced rebuilds the leases and the member set from the new
@@ -132,15 +145,9 @@ func (s *Server) recoverSnapshotBackend(snapDir string, index uint64) error {
 		return fmt.Errorf("backend consistent index %d is older than snapshot index %d and %s is missing: %w",
 			s.consistIndex.Load(), index, path, err)
 	}
-	var ci uint64
-	err := s.be.Replace(path, func(tx backend.UnsafeReader) {
-		var term uint64
-		ci, term = schema.UnsafeReadConsistentIndex(tx)
-		s.consistIndex.Store(ci)
-		s.consistTerm.Store(term)
-	})
+	ci, err := s.replaceBackend(path, index)
 	if err != nil {
-		return fmt.Errorf("install snapshot db %s: %w", path, err)
+		return err
 	}
 	if ci < index {
 		return fmt.Errorf("snapshot db's consistent index %d is older than the snapshot index %d", ci, index)

@@ -45,16 +45,7 @@ func (s *Server) MemberList(ctx context.Context, linearizable bool) (*pb.MemberL
 			return nil, err
 		}
 	}
-	// etcd's cluster service leaves the revision out of its headers.
-	h := &pb.ResponseHeader{}
-	s.fillHeader(h)
-	resp := &pb.MemberListResponse{Header: h}
-	for _, m := range s.cluster.Members() {
-		resp.Members = append(resp.Members, &pb.Member{
-			ID: m.ID, Name: m.Name, PeerURLs: m.PeerURLs, ClientURLs: m.ClientURLs, IsLearner: m.IsLearner,
-		})
-	}
-	return resp, nil
+	return &pb.MemberListResponse{Header: s.clusterHeader(), Members: s.protoMembers()}, nil
 }
 
 // HashKV answers Maintenance.HashKV: etcd's hash of the keyspace at rev.
