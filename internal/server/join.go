@@ -80,10 +80,7 @@ func (s *Server) JoinHandler() http.Handler {
 		}
 		s.lg.Info("admitted a member that asked to join", "member-id", fmt.Sprintf("%x", id),
 			"peer-urls", req.PeerURLs, "name", req.Name)
-		res := JoinResponse{MemberID: fmt.Sprintf("%x", id), ClusterID: fmt.Sprintf("%x", s.cluster.ID())}
-		for _, m := range s.cluster.Members() {
-			res.Members = append(res.Members, schema.MarshalMember(m))
-		}
+		res := JoinResponse{MemberID: fmt.Sprintf("%x", id), ClusterID: fmt.Sprintf("%x", s.cluster.ID()), Members: s.membersJSON()}
 		w.Header().Set("Content-Type", "application/json")
 		json.NewEncoder(w).Encode(&res)
 	})

@@ -51,12 +51,7 @@ func (s *Server) serveMembers(w http.ResponseWriter, r *http.Request) {
 	}
 	w.Header().Set("X-Etcd-Cluster-ID", fmt.Sprintf("%x", s.cluster.ID()))
 	w.Header().Set("Content-Type", "application/json")
-	ms := s.cluster.Members()
-	raw := make([]json.RawMessage, 0, len(ms))
-	for _, m := range ms {
-		raw = append(raw, schema.MarshalMember(m))
-	}
-	if err := json.NewEncoder(w).Encode(raw); err != nil {
+	if err := json.NewEncoder(w).Encode(s.membersJSON()); err != nil {
 		s.lg.Warn("failed to encode membership members", "error", err)
 	}
 }
@@ -91,12 +86,18 @@ func (s *Server) servePromote(w http.ResponseWriter, r *http.Request) {
 		return
 	}
 	w.Header().Set("Content-Type", "application/json")
+	json.NewEncoder(w).Encode(s.membersJSON())
+}
+
+// membersJSON is the member list in etcd's member JSON, as the peer API
+// answers it.
+func (s *Server) membersJSON() []json.RawMessage {
 	ms := s.cluster.Members()
 	raw := make([]json.RawMessage, 0, len(ms))
 	for _, m := range ms {
 		raw = append(raw, schema.MarshalMember(m))
 	}
-	json.NewEncoder(w).Encode(raw)
+	return raw
 }
 
 // forwardPromote asks the leader to promote learner id, retrying (another
