@@ -1,6 +1,7 @@
 package etcdctl
 
 import (
+	"context"
 	"errors"
 	"fmt"
 	"strconv"
@@ -143,32 +144,19 @@ func (a *app) checkHealth(cfg *clientv3.Config) epHealth {
 }
 
 func (a *app) endpointStatus(cmd *cobra.Command, _ []string) error {
-	spec, err := a.clientConfig(cmd)
-	if err != nil {
-		return err
-	}
-	eps, err := a.endpointsFromCluster(a.endpoint.cluster, spec)
-	if err != nil {
-		return err
-	}
 	var ss []epStatus
 	failed := false
-	for _, ep := range eps {
-		spec.Endpoints = []string{ep}
-		cli, err := a.newClient(spec)
+	err := a.perEndpoint(cmd, func(ctx context.Context, cli *clientv3.Client, ep string) {
+		resp, err := cli.Status(ctx, ep)
 		if err != nil {
-			return err
-		}
-		ctx, cancel := a.commandCtx()
-		resp, serr := cli.Status(ctx, ep)
-		cancel()
-		cli.Close()
-		if serr != nil {
 			failed = true
-			fmt.Fprintf(a.io.Stderr, "Failed to get the status of endpoint %s (%v)\n", ep, serr)
-			continue
+			fmt.Fprintf(a.io.Stderr, "Failed to get the status of endpoint %s (%v)\n", ep, err)
+			return
 		}
 		ss = append(ss, epStatus{Ep: ep, Resp: resp})
+	})
+	if err != nil {
+		return err
 	}
 	if err := a.out.EndpointStatus(ss); err != nil {
 		return err
@@ -179,7 +167,10 @@ func (a *app) endpointStatus(cmd *cobra.Command, _ []string) error {
 	return nil
 }
 
-func (a *app) endpointHashKV(cmd *cobra.Command, _ []string) error {
+// perEndpoint calls call once for each endpoint of the command (the
+// cluster's members' with --cluster), in order, each with a client of its
+// own and a --command-timeout context.
+func (a *app) perEndpoint(cmd *cobra.Command, call func(ctx context.Context, cli *clientv3.Client, ep string)) error {
 	spec, err := a.clientConfig(cmd)
 	if err != nil {
 		return err
@@ -188,8 +179,6 @@ func (a *app) endpointHashKV(cmd *cobra.Command, _ []string) error {
 	if err != nil {
 		return err
 	}
-	var hs []epHashKV
-	var last error
 	for _, ep := range eps {
 		spec.Endpoints = []string{ep}
 		cli, err := a.newClient(spec)
@@ -197,15 +186,27 @@ func (a *app) endpointHashKV(cmd *cobra.Command, _ []string) error {
 			return err
 		}
 		ctx, cancel := a.commandCtx()
-		resp, serr := cli.HashKV(ctx, ep, a.endpoint.hashKVRev)
+		call(ctx, cli, ep)
 		cancel()
 		cli.Close()
-		if serr != nil {
-			last = serr
-			fmt.Fprintf(a.io.Stderr, "Failed to get the hash of endpoint %s (%v)\n", ep, serr)
-			continue
+	}
+	return nil
+}
+
+func (a *app) endpointHashKV(cmd *cobra.Command, _ []string) error {
+	var hs []epHashKV
+	var last error
+	err := a.perEndpoint(cmd, func(ctx context.Context, cli *clientv3.Client, ep string) {
+		resp, err := cli.HashKV(ctx, ep, a.endpoint.hashKVRev)
+		if err != nil {
+			last = err
+			fmt.Fprintf(a.io.Stderr, "Failed to get the hash of endpoint %s (%v)\n", ep, err)
+			return
 		}
 		hs = append(hs, epHashKV{Ep: ep, Resp: resp})
+	})
+	if err != nil {
+		return err
 	}
 	if err := a.out.EndpointHashKV(hs); err != nil {
 		return err
@@ -342,33 +343,20 @@ func (a *app) defragCommand() *cobra.Command {
 }
 
 func (a *app) defrag(cmd *cobra.Command, _ []string) error {
-	spec, err := a.clientConfig(cmd)
-	if err != nil {
-		return err
-	}
-	eps, err := a.endpointsFromCluster(a.endpoint.cluster, spec)
-	if err != nil {
-		return err
-	}
 	failures := 0
-	for _, ep := range eps {
-		spec.Endpoints = []string{ep}
-		cli, err := a.newClient(spec)
-		if err != nil {
-			return err
-		}
-		ctx, cancel := a.commandCtx()
+	err := a.perEndpoint(cmd, func(ctx context.Context, cli *clientv3.Client, ep string) {
 		start := time.Now()
-		_, err = cli.Defragment(ctx, ep)
+		_, err := cli.Defragment(ctx, ep)
 		d := time.Since(start)
-		cancel()
 		if err != nil {
 			fmt.Fprintf(a.io.Stderr, "Failed to defragment etcd member[%s]. took %s. (%v)\n", ep, d.String(), err)
 			failures++
-		} else {
-			fmt.Fprintf(a.io.Stdout, "Finished defragmenting etcd member[%s]. took %s\n", ep, d.String())
+			return
 		}
-		cli.Close()
+		fmt.Fprintf(a.io.Stdout, "Finished defragmenting etcd member[%s]. took %s\n", ep, d.String())
+	})
+	if err != nil {
+		return err
 	}
 	if failures != 0 {
 		return exitQuietly(ExitError)
